@@ -1,0 +1,51 @@
+# xemu: build, test and benchmark. Every target installs what it needs itself.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+UNICORN := $(CURDIR)/.cache/unicorn
+# libunicorn.a needs --no-relax with Debian 12's linker (see cpu/engine.go).
+export CGO_LDFLAGS_ALLOW := -Wl,--no-relax
+export GOFLAGS := -ldflags=-linkmode=external
+STATIC_LDFLAGS := -linkmode external -extldflags "-static -Wl,--no-relax"
+APT_PACKAGES := gcc libc6-dev gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross \
+	libc6-dev-armhf-cross qemu-user busybox-static file binutils-aarch64-linux-gnu
+
+.PHONY: all deps build demo test bench vet clean
+
+all: build
+
+# Debian packages (once: the stamp remembers), and Unicorn 2.1.4 unpacked into .cache.
+deps: .cache/apt.stamp $(UNICORN)/VERSION
+.cache/apt.stamp:
+	@mkdir -p .cache
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
+	fi
+	@touch $@
+$(UNICORN)/VERSION:
+	.ci/unicorn $(UNICORN)
+
+build: deps
+	@mkdir -p bin
+	go build -ldflags '$(STATIC_LDFLAGS)' -o bin/xemu ./cmd/xemu
+
+# Builds xemu and runs a freshly compiled AArch64 program with it.
+demo: build
+	@mkdir -p .cache/demo
+	printf '#include <stdio.h>\nint main(int c, char **v) { printf("hello from %%s, an AArch64 program\\n", v[0]); return 0; }\n' > .cache/demo/hello.c
+	aarch64-linux-gnu-gcc -static -O2 -o .cache/demo/hello .cache/demo/hello.c
+	bin/xemu .cache/demo/hello
+
+vet: deps
+	go vet ./...
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+
+test: build vet
+	go test -count=1 -timeout 40m ./...
+
+bench: build
+	go test -count=1 -run XXX -bench . -benchtime 1x -timeout 60m ./benchmarks/
+
+clean:
+	rm -rf bin .cache/demo

@@ -1,0 +1,279 @@
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+// Exported from Go (callbacks.go).
+extern void xemuGoSyscall(int id);
+extern int xemuGoInterrupt(int id, uint32_t intno);
+extern void xemuGoCodeAlias(int id, uint64_t va);
+
+// The same walk as cpu/mem's pageTable.lookup: three levels of 4096 entries over a
+// 48-bit guest address.
+static inline uint64_t pt_lookup(const uint64_t *root, uint64_t va) {
+  if (va >> 48)
+    return 0;
+  const uint64_t *l2 = (const uint64_t *)(uintptr_t)root[(va >> 36) & 0xfff];
+  if (!l2)
+    return 0;
+  const uint64_t *l3 = (const uint64_t *)(uintptr_t)l2[(va >> 24) & 0xfff];
+  if (!l3)
+    return 0;
+  return l3[(va >> 12) & 0xfff];
+}
+
+static int access_of(uc_mem_type type) {
+  switch (type) {
+  case UC_MEM_WRITE:
+  case UC_MEM_WRITE_UNMAPPED:
+  case UC_MEM_WRITE_PROT:
+    return XACC_WRITE;
+  case UC_MEM_FETCH:
+  case UC_MEM_FETCH_UNMAPPED:
+  case UC_MEM_FETCH_PROT:
+    return XACC_EXEC;
+  default:
+    return XACC_READ;
+  }
+}
+
+// Answers Unicorn's TLB misses from xemu's page table. Data pages are answered
+// without EXEC so that stores to them take QEMU's fast path; a page the guest may
+// not touch the way it tries is sent to a trap slot.
+static bool tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
+                     uc_tlb_entry *e, void *user) {
+  xemu_engine *x = user;
+  (void)uc;
+  x->tlb_fills++;
+  uint64_t pte = pt_lookup(x->pt_root, va);
+  int need = x->fill_any ? 0 : access_of(type);
+  if ((pte & XPTE_PRESENT) && (pte & need) == (uint64_t)need) {
+    e->paddr = pte & XPTE_PHYS_MASK;
+    e->perms = (uc_prot)(pte & XPTE_PROT_MASK);
+    if (x->fill_any) {
+      // This entry grants more than the guest may do; flushed after use.
+      e->perms = UC_PROT_ALL;
+      x->fill_any = 2;
+    }
+    return true;
+  }
+  unsigned slot = x->trap_next++ % XTRAP_SLOTS;
+  x->trap_page[slot] = va & ~0xfffULL;
+  e->paddr = x->trap_base + (uint64_t)slot * 4096;
+  e->perms = UC_PROT_ALL;
+  return true;
+}
+
+// Bound only to the trap slots, never to guest memory (a memory hook over guest
+// memory would put every store back on the slow path).
+static bool trap_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+                      int64_t value, void *user) {
+  xemu_engine *x = user;
+  (void)uc;
+  (void)size;
+  (void)value;
+  uint64_t off = addr - x->trap_base;
+  unsigned slot = (unsigned)(off / 4096) % XTRAP_SLOTS;
+  x->fault_addr = x->trap_page[slot] | (off & 0xfff);
+  x->fault_access = access_of(type);
+  x->fault_mapped = (pt_lookup(x->pt_root, x->fault_addr) & XPTE_PRESENT) != 0;
+  x->stop = XSTOP_FAULT;
+  return false;
+}
+
+static void intr_hook(uc_engine *uc, uint32_t intno, void *user) {
+  xemu_engine *x = user;
+  if (intno == 2) {
+    x->syscalls++;
+    uc_reg_read(uc, x->sc_nr_reg, &x->sc_nr);
+    void *ptrs[7];
+    for (int i = 0; i < x->sc_nargs; i++) {
+      ptrs[i] = &x->sc_args[i];
+      if (x->arch == 1)
+        x->sc_args[i] = 0; // 32-bit registers fill only the low half
+    }
+    uc_reg_read_batch(uc, x->sc_arg_regs, ptrs, x->sc_nargs);
+    if (x->arch == 1) {
+      for (int i = 0; i < x->sc_nargs; i++)
+        x->sc_args[i] &= 0xffffffffULL;
+      x->sc_nr &= 0xffffffffULL;
+    }
+    x->sc_keep_regs = 0;
+    xemuGoSyscall(x->id);
+    if (!x->sc_keep_regs)
+      uc_reg_write(uc, x->sc_ret_reg, &x->sc_ret);
+    if (x->stop != XSTOP_NONE)
+      uc_emu_stop(uc);
+    return;
+  }
+  x->intno = intno;
+  if (xemuGoInterrupt(x->id, intno)) {
+    if (x->stop == XSTOP_NONE)
+      x->stop = XSTOP_INTERRUPT;
+    uc_emu_stop(uc);
+  }
+}
+
+// AArch64 SYS instructions: IC IVAU (op1 3, CRn 7, CRm 5, op2 1) names a line of
+// code the guest has rewritten. Stores through the same address are seen by QEMU
+// already; stores through another mapping of the same memory are not, so shared
+// pages go to Go, which knows their aliases.
+static uint32_t sys_hook(uc_engine *uc, uc_arm64_reg reg,
+                         const uc_arm64_cp_reg *cp, void *user) {
+  xemu_engine *x = user;
+  (void)reg;
+  if (cp->crn == 7 && cp->crm == 5 && cp->op1 == 3 && cp->op2 == 1) {
+    uint64_t va = cp->val & ~63ULL;
+    uint64_t pte = pt_lookup(x->pt_root, va);
+    if (pte & XPTE_SHARED)
+      xemuGoCodeAlias(x->id, va);
+    else if (pte & XPTE_PRESENT)
+      xemu_invalidate_code(x, va, va + 64);
+  }
+  return 0; // let the instruction run as usual (DC ZVA must still zero)
+}
+
+xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
+                       uint64_t trap_base, uintptr_t arena, uint64_t arena_size,
+                       uc_err *err) {
+  xemu_engine *x = calloc(1, sizeof *x);
+  if (!x) {
+    *err = UC_ERR_NOMEM;
+    return NULL;
+  }
+  x->id = id;
+  x->arch = arch;
+  x->pt_root = (uint64_t *)pt_root;
+  x->trap_base = trap_base;
+  uc_arch a = arch == 0 ? UC_ARCH_ARM64 : UC_ARCH_ARM;
+  *err = uc_open(a, UC_MODE_ARM, &x->uc);
+  if (*err)
+    goto fail;
+  // ARM's default target page is 1 KiB: the TLB would cover a quarter of the
+  // memory and never grow usefully. 2.1.4 takes 4096 as meant on both.
+  if ((*err = uc_ctl_set_page_size(x->uc, 4096)))
+    goto fail;
+  if ((*err = uc_ctl_set_cpu_model(x->uc, cpu_model)))
+    goto fail;
+  if ((*err = uc_ctl_tlb_mode(x->uc, UC_TLB_VIRTUAL)))
+    goto fail;
+  if ((*err = uc_mem_map_ptr(x->uc, 0, arena_size, UC_PROT_ALL, (void *)arena)))
+    goto fail;
+  if ((*err = uc_hook_add(x->uc, &x->hooks[0], UC_HOOK_TLB_FILL, tlb_fill, x, 1,
+                          0)))
+    goto fail;
+  if ((*err = uc_hook_add(x->uc, &x->hooks[1], UC_HOOK_MEM_INVALID, trap_hook,
+                          x, trap_base,
+                          trap_base + (uint64_t)XTRAP_SLOTS * 4096 - 1)))
+    goto fail;
+  if ((*err = uc_hook_add(x->uc, &x->hooks[2], UC_HOOK_INTR, intr_hook, x, 1,
+                          0)))
+    goto fail;
+  if (arch == 0) {
+    if ((*err = uc_hook_add(x->uc, &x->hooks[3], UC_HOOK_INSN, sys_hook, x, 1,
+                            0, UC_ARM64_INS_SYS)))
+      goto fail;
+    x->sc_nr_reg = UC_ARM64_REG_X8;
+    x->sc_ret_reg = UC_ARM64_REG_X0;
+    x->sc_nargs = 6;
+    for (int i = 0; i < 6; i++)
+      x->sc_arg_regs[i] = UC_ARM64_REG_X0 + i;
+  } else {
+    // VFP and NEON instructions are undefined until FPEXC.EN is set.
+    uint32_t fpexc = 0x40000000;
+    if ((*err = uc_reg_write(x->uc, UC_ARM_REG_FPEXC, &fpexc)))
+      goto fail;
+    x->sc_nr_reg = UC_ARM_REG_R7;
+    x->sc_ret_reg = UC_ARM_REG_R0;
+    x->sc_nargs = 7;
+    for (int i = 0; i < 7; i++)
+      x->sc_arg_regs[i] = UC_ARM_REG_R0 + i;
+  }
+  return x;
+fail:
+  if (x->uc)
+    uc_close(x->uc);
+  free(x);
+  return NULL;
+}
+
+void xemu_close(xemu_engine *x) {
+  if (!x)
+    return;
+  uc_close(x->uc);
+  free(x);
+}
+
+uc_err xemu_run(xemu_engine *x, uint64_t pc) {
+  x->stop = XSTOP_NONE;
+  // An address no instruction can sit at, so emulation ends only when asked.
+  uint64_t until = x->arch == 0 ? ~0ULL : 0xffffffffULL;
+  return uc_emu_start(x->uc, pc, until, 0, 0);
+}
+
+uc_err xemu_reg_read(xemu_engine *x, int reg, uint64_t *v) {
+  *v = 0;
+  return uc_reg_read(x->uc, reg, v);
+}
+
+uc_err xemu_reg_write(xemu_engine *x, int reg, uint64_t v) {
+  return uc_reg_write(x->uc, reg, &v);
+}
+
+uc_err xemu_reg_read_bytes(xemu_engine *x, int reg, void *buf) {
+  return uc_reg_read(x->uc, reg, buf);
+}
+
+uc_err xemu_reg_write_bytes(xemu_engine *x, int reg, const void *buf) {
+  return uc_reg_write(x->uc, reg, buf);
+}
+
+uc_err xemu_flush_tlb(xemu_engine *x) { return uc_ctl_flush_tlb(x->uc); }
+
+// Drops translated code for guest [start, end). Unicorn translates only the
+// first address of a range and takes the rest as physically contiguous, so the
+// range goes in runs of contiguous arena pages; fill_any lets it translate pages
+// that are mapped but not (or no longer) executable.
+uc_err xemu_invalidate_code(xemu_engine *x, uint64_t start, uint64_t end) {
+  uc_err err = UC_ERR_OK;
+  x->fill_any = 1;
+  uint64_t va = start;
+  while (va < end) {
+    uint64_t pte = pt_lookup(x->pt_root, va);
+    uint64_t next = (va & ~0xfffULL) + 4096;
+    if (!(pte & XPTE_PRESENT)) {
+      va = next;
+      continue;
+    }
+    uint64_t run_end = next, phys = pte & XPTE_PHYS_MASK;
+    while (run_end < end) {
+      uint64_t p2 = pt_lookup(x->pt_root, run_end);
+      if (!(p2 & XPTE_PRESENT) || (p2 & XPTE_PHYS_MASK) != phys + (run_end - (va & ~0xfffULL)))
+        break;
+      run_end += 4096;
+    }
+    if (run_end > end)
+      run_end = end;
+    err = uc_ctl_remove_cache(x->uc, va, run_end);
+    if (err)
+      break;
+    va = run_end;
+  }
+  int widened = x->fill_any == 2;
+  x->fill_any = 0;
+  if (widened)
+    uc_ctl_flush_tlb(x->uc);
+  return err;
+}
+
+uc_err xemu_flush_code(xemu_engine *x) { return uc_ctl_flush_tb(x->uc); }
+
+void xemu_request_stop(xemu_engine *x) {
+  if (x->stop == XSTOP_NONE)
+    x->stop = XSTOP_REQUESTED;
+  uc_emu_stop(x->uc);
+}
+
+// From another thread: ends the current slice. A kick that arrives between slices
+// is lost, which is harmless for what kicks are for (letting the TLB resize).
+void xemu_kick(xemu_engine *x) { uc_emu_stop(x->uc); }

@@ -1,0 +1,304 @@
+// Package cpu is xemu's binding to the Unicorn engine (2.1.4, linked statically)
+// and the per-architecture CPU state. cgo lives here and nowhere else.
+package cpu
+
+/*
+#cgo CFLAGS: -O2 -I${SRCDIR}/../.cache/unicorn/usr/include
+#cgo LDFLAGS: ${SRCDIR}/../.cache/unicorn/usr/lib/x86_64-linux-gnu/libunicorn.a -lm -lpthread -Wl,--no-relax
+#include "engine.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"xemu/cpu/mem"
+)
+
+// Error is a Unicorn error code.
+type Error C.uc_err
+
+func (e Error) Error() string { return "unicorn: " + C.GoString(C.uc_strerror(C.uc_err(e))) }
+
+func check(err C.uc_err) error {
+	if err != C.UC_ERR_OK {
+		return Error(err)
+	}
+	return nil
+}
+
+// Handler receives the guest events that need Go: system calls and exceptions.
+type Handler interface {
+	// Syscall handles the system call in e.Syscall(); it sets the result with
+	// SetSyscallResult (or registers itself, with KeepRegisters).
+	Syscall(e *Engine)
+	// Exception is any other CPU exception (undefined instruction, breakpoint,
+	// alignment); returning true stops emulation so Run reports it.
+	Exception(e *Engine, intno uint32) bool
+}
+
+// Config selects what an engine emulates.
+type Config struct {
+	Arch    *Arch
+	Model   Model // zero: the architecture's default
+	Space   *mem.AddressSpace
+	Handler Handler
+}
+
+// Engine is one Unicorn instance running one guest address space. It must be
+// used from one locked OS thread.
+type Engine struct {
+	c       *C.xemu_engine
+	arch    *Arch
+	space   *mem.AddressSpace
+	handler Handler
+	id      int
+
+	kickStop   chan struct{}
+	kickDone   sync.WaitGroup
+	slices     int
+	growSlices int
+}
+
+// At most this many engines exist at once (the registry C callbacks index).
+const maxEngines = 1024
+
+var (
+	registry   [maxEngines]atomic.Pointer[Engine]
+	registryMu sync.Mutex
+)
+
+// Open creates an engine over the address space.
+func Open(cfg Config) (*Engine, error) {
+	a := cfg.Arch
+	model := cfg.Model
+	if model.Name == "" {
+		model = a.DefaultModel
+	}
+	e := &Engine{arch: a, space: cfg.Space, handler: cfg.Handler, growSlices: 100}
+	registryMu.Lock()
+	for i := 1; i < maxEngines; i++ {
+		if registry[i].Load() == nil {
+			e.id = i
+			registry[i].Store(e)
+			break
+		}
+	}
+	registryMu.Unlock()
+	if e.id == 0 {
+		return nil, fmt.Errorf("cpu: too many engines")
+	}
+	arena, size := cfg.Space.Arena()
+	var uerr C.uc_err
+	e.c = C.xemu_open(C.int(a.id), C.int(model.uc), C.int(e.id),
+		C.uintptr_t(cfg.Space.PageTableRoot()), C.uint64_t(a.TrapBase),
+		C.uintptr_t(arena), C.uint64_t(size), &uerr)
+	if e.c == nil {
+		registry[e.id].Store(nil)
+		return nil, check(uerr)
+	}
+	cfg.Space.SetObserver(e)
+	return e, nil
+}
+
+// Close releases the engine.
+func (e *Engine) Close() {
+	if e.c == nil {
+		return
+	}
+	e.stopKicker()
+	C.xemu_close(e.c)
+	e.c = nil
+	registry[e.id].Store(nil)
+}
+
+// Arch is the engine's guest architecture.
+func (e *Engine) Arch() *Arch { return e.arch }
+
+// Space is the engine's address space.
+func (e *Engine) Space() *mem.AddressSpace { return e.space }
+
+// StopKind says why Run returned.
+type StopKind int
+
+const (
+	StopRequested StopKind = iota + 1 // a handler called RequestStop
+	StopFault                         // the guest touched memory it may not
+	StopException                     // an exception the handler chose to stop on
+	StopInvalid                       // an instruction Unicorn cannot execute
+)
+
+// Fault is a memory access the guest may not make.
+type Fault struct {
+	PC     uint64
+	Addr   uint64
+	Access mem.Prot // ProtRead, ProtWrite or ProtExec
+	Mapped bool     // the page is mapped but lacks the permission
+}
+
+func (f Fault) String() string {
+	kind := map[mem.Prot]string{mem.ProtRead: "read", mem.ProtWrite: "write", mem.ProtExec: "execute"}[f.Access]
+	why := "unmapped"
+	if f.Mapped {
+		why = "protected"
+	}
+	return fmt.Sprintf("%s of %s address %#x at pc %#x", kind, why, f.Addr, f.PC)
+}
+
+// Stop is what ended a Run.
+type Stop struct {
+	Kind  StopKind
+	Fault Fault  // StopFault
+	Intno uint32 // StopException
+	PC    uint64
+	Err   error // StopInvalid: Unicorn's error
+}
+
+// Run executes guest code from pc until a handler asks to stop, the guest
+// faults, or an exception stops it. Emulation runs in slices: for its first
+// slices the TLB is flushed between them, which is when QEMU resizes it.
+func (e *Engine) Run(pc uint64) Stop {
+	e.startKicker()
+	defer e.stopKicker()
+	for {
+		uerr := C.xemu_run(e.c, C.uint64_t(pc))
+		stop := int(e.c.stop)
+		pc = e.PC()
+		switch {
+		case stop == C.XSTOP_FAULT:
+			f := Fault{PC: pc, Addr: uint64(e.c.fault_addr), Mapped: e.c.fault_mapped != 0}
+			f.Access = mem.Prot(e.c.fault_access)
+			// The refused page is in the TLB as a trap entry: drop it.
+			C.xemu_flush_tlb(e.c)
+			return Stop{Kind: StopFault, Fault: f, PC: pc}
+		case stop == C.XSTOP_REQUESTED:
+			return Stop{Kind: StopRequested, PC: pc}
+		case stop == C.XSTOP_INTERRUPT:
+			return Stop{Kind: StopException, Intno: uint32(e.c.intno), PC: pc}
+		case uerr != C.UC_ERR_OK:
+			return Stop{Kind: StopInvalid, PC: pc, Err: check(uerr)}
+		}
+		// A kick: a slice ended.
+		e.slices++
+		if e.slices <= e.growSlices {
+			C.xemu_flush_tlb(e.c)
+		}
+		pc = e.arch.resumePC(e, pc)
+	}
+}
+
+// startKicker ends a slice every 10 ms while the TLB may still need to grow.
+func (e *Engine) startKicker() {
+	if e.slices >= e.growSlices || e.kickStop != nil {
+		return
+	}
+	stop := make(chan struct{})
+	e.kickStop = stop
+	e.kickDone.Add(1)
+	go func() {
+		defer e.kickDone.Done()
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for n := e.slices; n < e.growSlices; n++ {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				C.xemu_kick(e.c)
+			}
+		}
+	}()
+}
+
+func (e *Engine) stopKicker() {
+	if e.kickStop == nil {
+		return
+	}
+	close(e.kickStop)
+	e.kickDone.Wait()
+	e.kickStop = nil
+}
+
+// RequestStop makes Run return StopRequested once the current hook returns.
+func (e *Engine) RequestStop() { C.xemu_request_stop(e.c) }
+
+// Syscall is the system call being handled: its number and arguments.
+func (e *Engine) Syscall() (nr uint64, args [7]uint64) {
+	for i := range args {
+		args[i] = uint64(e.c.sc_args[i])
+	}
+	return uint64(e.c.sc_nr), args
+}
+
+// SetSyscallResult sets the value the guest sees in its result register.
+func (e *Engine) SetSyscallResult(v uint64) { e.c.sc_ret = C.uint64_t(v) }
+
+// KeepRegisters says the handler set the guest's registers itself (sigreturn,
+// exec): the result register is not written.
+func (e *Engine) KeepRegisters() { e.c.sc_keep_regs = 1 }
+
+// Reg reads a register (a 32-bit guest's registers read zero-extended).
+func (e *Engine) Reg(r Reg) uint64 {
+	var v C.uint64_t
+	C.xemu_reg_read(e.c, C.int(r), &v)
+	if e.arch.Bits == 32 {
+		v &= 0xffffffff
+	}
+	return uint64(v)
+}
+
+// SetReg writes a register.
+func (e *Engine) SetReg(r Reg, v uint64) error {
+	return check(C.xemu_reg_write(e.c, C.int(r), C.uint64_t(v)))
+}
+
+// RegBytes reads a wide register (a 128-bit vector register) into buf.
+func (e *Engine) RegBytes(r Reg, buf []byte) error {
+	tmp := (*C.char)(C.malloc(64))
+	defer C.free(unsafe.Pointer(tmp))
+	if err := check(C.xemu_reg_read_bytes(e.c, C.int(r), unsafe.Pointer(tmp))); err != nil {
+		return err
+	}
+	copy(buf, unsafe.Slice((*byte)(unsafe.Pointer(tmp)), 64))
+	return nil
+}
+
+// SetRegBytes writes a wide register from buf.
+func (e *Engine) SetRegBytes(r Reg, buf []byte) error {
+	tmp := (*C.char)(C.calloc(1, 64))
+	defer C.free(unsafe.Pointer(tmp))
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(tmp)), 64), buf)
+	return check(C.xemu_reg_write_bytes(e.c, C.int(r), unsafe.Pointer(tmp)))
+}
+
+// PC is the guest's program counter (on ARM with the Thumb bit cleared).
+func (e *Engine) PC() uint64 { return e.Reg(e.arch.PCReg) }
+
+// FlushTLB drops every cached translation (mem.Observer).
+func (e *Engine) FlushTLB() { C.xemu_flush_tlb(e.c) }
+
+// InvalidateCode drops code translated from guest [start, end) (mem.Observer).
+func (e *Engine) InvalidateCode(start, end mem.GuestAddr) {
+	C.xemu_invalidate_code(e.c, C.uint64_t(start), C.uint64_t(end))
+}
+
+// FlushCode drops all translated code.
+func (e *Engine) FlushCode() { C.xemu_flush_code(e.c) }
+
+// Stats are counters for tests and benchmarks.
+type Stats struct {
+	TLBFills, Syscalls uint64
+	Slices             int
+}
+
+func (e *Engine) Stats() Stats {
+	return Stats{TLBFills: uint64(e.c.tlb_fills), Syscalls: uint64(e.c.syscalls), Slices: e.slices}
+}
+
+// SetGrowSlices sets how many early slices flush the TLB so it can grow (0:
+// never; for measuring what growth buys).
+func (e *Engine) SetGrowSlices(n int) { e.growSlices = n }

@@ -1,0 +1,77 @@
+// The C half of xemu's Unicorn binding. Everything that runs per TLB miss or more
+// often lives here; Go is called only for system calls, faults and other rare events.
+#ifndef XEMU_ENGINE_H
+#define XEMU_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <unicorn/unicorn.h>
+
+// Page-table entry bits, shared with cpu/mem (pagetable.go). The table itself is
+// owned by Go (allocated outside the Go heap) and only read here.
+#define XPTE_PROT_MASK 7ULL      // UC_PROT_READ|WRITE|EXEC, also PROT_* on Linux
+#define XPTE_PRESENT (1ULL << 3) // the guest has a mapping here
+#define XPTE_SHARED (1ULL << 4)  // memory that another mapping may alias
+#define XPTE_PHYS_MASK (~0xfffULL)
+
+// Trap slots: a refused page is answered with a physical address in a region that
+// Unicorn has no memory for, so the access stops emulation with its exact address.
+#define XTRAP_SLOTS 16
+
+enum xemu_stop {
+  XSTOP_NONE = 0,
+  XSTOP_FAULT = 1,     // a memory access the guest may not make
+  XSTOP_REQUESTED = 2, // a handler asked to stop (exit, exec, signal)
+  XSTOP_INTERRUPT = 3, // an exception Go must look at (undefined insn, brk, ...)
+};
+
+enum xemu_access { XACC_READ = 1, XACC_WRITE = 2, XACC_EXEC = 4 };
+
+typedef struct xemu_engine {
+  uc_engine *uc;
+  int id;
+  int arch; // 0 = AArch64, 1 = ARM
+  uint64_t *pt_root;
+  uint64_t trap_base;
+  uint64_t trap_page[XTRAP_SLOTS];
+  unsigned trap_next;
+
+  // Why the last uc_emu_start returned.
+  int stop;
+  int fault_access; // enum xemu_access
+  int fault_mapped; // the page is mapped but lacks the permission
+  uint64_t fault_addr;
+  uint32_t intno;
+
+  // System call registers: the number, up to 7 arguments and the result,
+  // read and written in C so that a system call costs one call into Go.
+  int sc_nr_reg, sc_ret_reg;
+  int sc_arg_regs[7];
+  int sc_nargs;
+  uint64_t sc_nr;
+  uint64_t sc_args[7];
+  uint64_t sc_ret;
+  int sc_keep_regs; // the handler set registers itself (sigreturn, exec)
+
+  int fill_any; // answer any present page, whatever the access (invalidation)
+  uint64_t tlb_fills;
+  uint64_t syscalls;
+  uc_hook hooks[4];
+} xemu_engine;
+
+xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
+                       uint64_t trap_base, uintptr_t arena, uint64_t arena_size,
+                       uc_err *err);
+void xemu_close(xemu_engine *x);
+uc_err xemu_run(xemu_engine *x, uint64_t pc);
+uc_err xemu_reg_read(xemu_engine *x, int reg, uint64_t *v);
+uc_err xemu_reg_write(xemu_engine *x, int reg, uint64_t v);
+uc_err xemu_reg_read_bytes(xemu_engine *x, int reg, void *buf);
+uc_err xemu_reg_write_bytes(xemu_engine *x, int reg, const void *buf);
+uc_err xemu_flush_tlb(xemu_engine *x);
+uc_err xemu_invalidate_code(xemu_engine *x, uint64_t start, uint64_t end);
+uc_err xemu_flush_code(xemu_engine *x);
+void xemu_request_stop(xemu_engine *x);
+void xemu_kick(xemu_engine *x);
+
+#endif

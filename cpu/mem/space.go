@@ -1,0 +1,464 @@
+// Package mem owns a guest's address space: one host reservation (the arena) that
+// backs every guest page, the guest's mappings and their permissions, and the page
+// table the CPU's TLB-fill callback reads. Guest memory is read and written only
+// through its methods, which check every access against the guest's permissions.
+package mem
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// GuestAddr is an address in the guest's address space.
+type GuestAddr uint64
+
+// Prot is a guest page permission: the same bits as Linux's PROT_* and
+// Unicorn's UC_PROT_*.
+type Prot uint32
+
+const (
+	ProtNone  Prot = 0
+	ProtRead  Prot = 1
+	ProtWrite Prot = 2
+	ProtExec  Prot = 4
+)
+
+const PageSize = 4096
+
+func pageDown(a uint64) uint64 { return a &^ (PageSize - 1) }
+func pageUp(a uint64) uint64   { return (a + PageSize - 1) &^ (PageSize - 1) }
+
+// Layout is the shape of a guest address space.
+type Layout struct {
+	Limit     GuestAddr // first address past user space
+	MinAddr   GuestAddr // lowest address mmap hands out (Linux's mmap_min_addr)
+	ArenaSize uint64    // host memory reserved to back guest pages
+}
+
+// Mapping is one guest mapping: a range with one permission and one backing.
+type Mapping struct {
+	Start, End GuestAddr
+	Prot       Prot
+	Shared     bool
+	Phys       uint64 // arena offset of Start
+	Dev, Ino   uint64 // the backing file, 0 for anonymous memory
+	Offset     uint64 // file offset of Start
+	Name       string // file path, or "[heap]", "[stack]", ...
+}
+
+// Observer is told when translations the CPU may have cached become stale.
+type Observer interface {
+	FlushTLB()
+	InvalidateCode(start, end GuestAddr)
+}
+
+// AddressSpace is the single owner of a guest's memory.
+type AddressSpace struct {
+	Layout
+	arena    uintptr
+	arenaMem []byte // the whole arena, for pointer arithmetic the checker accepts
+	arenaLen uint64
+	pt       *pageTable
+	maps     mappingTree
+	phys     physAllocator
+	observer Observer
+
+	mmapTop          GuestAddr // top-down allocation starts below this
+	brkStart, brkEnd GuestAddr
+}
+
+// New reserves the arena and an empty page table.
+func New(l Layout) (*AddressSpace, error) {
+	arenaMem, err := unix.Mmap(-1, 0, int(l.ArenaSize), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	if err != nil {
+		return nil, err
+	}
+	pt, err := newPageTable()
+	if err != nil {
+		unix.Munmap(arenaMem)
+		return nil, err
+	}
+	arena := uintptr(unsafe.Pointer(&arenaMem[0]))
+	s := &AddressSpace{Layout: l, arena: arena, arenaMem: arenaMem, arenaLen: l.ArenaSize, pt: pt, mmapTop: l.Limit}
+	s.phys.init(l.ArenaSize)
+	return s, nil
+}
+
+// reserve maps inaccessible, unaccounted host memory, at fixed if non-zero.
+func reserve(fixed uintptr, length uint64) (uintptr, error) {
+	flags := unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_NORESERVE
+	if fixed != 0 {
+		flags |= unix.MAP_FIXED
+	}
+	p, _, e := unix.Syscall6(unix.SYS_MMAP, fixed, uintptr(length), unix.PROT_NONE, uintptr(flags), ^uintptr(0), 0)
+	if e != 0 {
+		return 0, e
+	}
+	return p, nil
+}
+
+// Close releases the arena and the page table.
+func (s *AddressSpace) Close() {
+	if s.arenaMem != nil {
+		unix.Munmap(s.arenaMem)
+		s.arenaMem, s.arena = nil, 0
+	}
+	if s.pt != nil {
+		s.pt.free()
+		s.pt = nil
+	}
+}
+
+// SetObserver connects the CPU that caches this space's translations.
+func (s *AddressSpace) SetObserver(o Observer) { s.observer = o }
+
+// Arena is the host memory behind the guest's pages, for uc_mem_map_ptr.
+func (s *AddressSpace) Arena() (uintptr, uint64) { return s.arena, s.arenaLen }
+
+// PageTableRoot is the host address of the page table's top level, for the C side.
+func (s *AddressSpace) PageTableRoot() uintptr { return s.pt.RootAddr() }
+
+// SetMmapTop sets where top-down allocation starts (below the stack).
+func (s *AddressSpace) SetMmapTop(a GuestAddr) { s.mmapTop = GuestAddr(pageDown(uint64(a))) }
+
+// Mappings returns a copy of the mappings in address order.
+func (s *AddressSpace) Mappings() []Mapping {
+	out := make([]Mapping, 0, s.maps.n)
+	s.maps.each(func(m *Mapping) bool { out = append(out, *m); return true })
+	return out
+}
+
+// Count is the number of mappings.
+func (s *AddressSpace) Count() int { return s.maps.n }
+
+// Find returns the mapping containing a.
+func (s *AddressSpace) Find(a GuestAddr) (Mapping, bool) {
+	if m := s.maps.find(a); m != nil {
+		return *m, true
+	}
+	return Mapping{}, false
+}
+
+// MapRequest is a guest mmap, already decoded from the guest's flags.
+type MapRequest struct {
+	Addr      GuestAddr
+	Length    uint64
+	Prot      Prot
+	Fixed     bool // place exactly at Addr, replacing what is there
+	NoReplace bool // with Fixed: fail with EEXIST instead of replacing
+	Shared    bool
+	FD        int // host descriptor, or -1 for anonymous memory
+	Offset    uint64
+	Name      string
+	// Below, if non-zero, is where a top-down search starts instead of the
+	// space's mmap top (the loader places an interpreter this way).
+	Below GuestAddr
+}
+
+// Map creates a mapping and returns its address.
+func (s *AddressSpace) Map(r MapRequest) (GuestAddr, error) {
+	if r.Length == 0 || r.Offset%PageSize != 0 {
+		return 0, unix.EINVAL
+	}
+	length := pageUp(r.Length)
+	if length < r.Length || length > uint64(s.Limit) {
+		return 0, unix.ENOMEM
+	}
+	var addr GuestAddr
+	switch {
+	case r.Fixed:
+		if uint64(r.Addr)%PageSize != 0 {
+			return 0, unix.EINVAL
+		}
+		if uint64(r.Addr) < uint64(s.MinAddr) || uint64(r.Addr)+length > uint64(s.Limit) || uint64(r.Addr)+length < uint64(r.Addr) {
+			return 0, unix.ENOMEM
+		}
+		addr = r.Addr
+		if r.NoReplace && len(s.maps.overlapping(addr, addr+GuestAddr(length))) > 0 {
+			return 0, unix.EEXIST
+		}
+	default:
+		hint := GuestAddr(pageDown(uint64(r.Addr)))
+		if hint != 0 && s.free(hint, length) {
+			addr = hint
+		} else {
+			top := s.mmapTop
+			if r.Below != 0 {
+				top = r.Below
+			}
+			a, ok := s.findFree(length, top)
+			if !ok {
+				return 0, unix.ENOMEM
+			}
+			addr = a
+		}
+	}
+
+	m := &Mapping{Start: addr, End: addr + GuestAddr(length), Prot: r.Prot, Shared: r.Shared, Offset: r.Offset, Name: r.Name}
+	if r.FD >= 0 {
+		var st unix.Stat_t
+		if err := unix.Fstat(r.FD, &st); err != nil {
+			return 0, err
+		}
+		m.Dev, m.Ino = st.Dev, st.Ino
+	}
+	phys, ok := s.phys.alloc(length, s.physHint(addr))
+	if !ok {
+		return 0, unix.ENOMEM
+	}
+	m.Phys = phys
+	if err := s.backHost(m, r.FD); err != nil {
+		s.phys.free(phys, length)
+		return 0, err
+	}
+	// Linux replaces a fixed mapping's old pages only once the new ones exist.
+	replaced := s.unmapRange(m.Start, m.End)
+	if err := s.install(m); err != nil {
+		s.release(m)
+		return 0, err
+	}
+	if replaced && s.observer != nil {
+		s.observer.FlushTLB()
+	}
+	return addr, nil
+}
+
+// physHint asks for arena space right after the mapping below addr, so that
+// neighbouring mappings (a growing heap, a loaded image) stay contiguous.
+func (s *AddressSpace) physHint(addr GuestAddr) uint64 {
+	if prev := s.maps.floor(addr - 1); prev != nil && prev.End == addr {
+		return prev.Phys + uint64(prev.End-prev.Start)
+	}
+	return ^uint64(0)
+}
+
+// backHost puts host memory for m into its arena slot.
+func (s *AddressSpace) backHost(m *Mapping, fd int) error {
+	length := uint64(m.End - m.Start)
+	host := s.arena + uintptr(m.Phys)
+	prot := unix.PROT_READ | unix.PROT_WRITE
+	flags := unix.MAP_FIXED
+	if m.Shared {
+		flags |= unix.MAP_SHARED
+		// A shared file mapping writes through: the host may write only where
+		// the guest may (a read-only descriptor allows only PROT_READ).
+		prot = hostSharedProt(m.Prot)
+	} else {
+		flags |= unix.MAP_PRIVATE | unix.MAP_NORESERVE
+	}
+	if fd < 0 {
+		flags |= unix.MAP_ANONYMOUS
+	}
+	_, _, e := unix.Syscall6(unix.SYS_MMAP, host, uintptr(length), uintptr(prot), uintptr(flags), uintptr(fd), uintptr(m.Offset))
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func hostSharedProt(p Prot) int {
+	prot := unix.PROT_READ
+	if p&ProtWrite != 0 {
+		prot |= unix.PROT_WRITE
+	}
+	return prot
+}
+
+func (m *Mapping) pteBits() uint64 {
+	if m.Prot&(ProtRead|ProtWrite|ProtExec) == 0 {
+		return 0
+	}
+	bits := uint64(m.Prot&7) | ptePresent
+	if m.Shared {
+		bits |= pteShared
+	}
+	return bits
+}
+
+func (s *AddressSpace) install(m *Mapping) error {
+	if err := s.pt.set(uint64(m.Start), uint64(m.End), m.Phys, m.pteBits()); err != nil {
+		return err
+	}
+	s.maps.insert(m)
+	return nil
+}
+
+// release gives m's arena slot back, leaving it reserved but empty.
+func (s *AddressSpace) release(m *Mapping) {
+	length := uint64(m.End - m.Start)
+	reserve(s.arena+uintptr(m.Phys), length)
+	s.phys.free(m.Phys, length)
+}
+
+// free reports whether [a, a+length) is inside user space and unmapped.
+func (s *AddressSpace) free(a GuestAddr, length uint64) bool {
+	end := uint64(a) + length
+	if uint64(a) < uint64(s.MinAddr) || end > uint64(s.Limit) || end < uint64(a) {
+		return false
+	}
+	return len(s.maps.overlapping(a, GuestAddr(end))) == 0
+}
+
+// findFree finds the highest gap of length bytes below top, as Linux's top-down
+// allocator does.
+func (s *AddressSpace) findFree(length uint64, top GuestAddr) (GuestAddr, bool) {
+	cur := uint64(top)
+	if cur > uint64(s.Limit) {
+		cur = uint64(s.Limit)
+	}
+	for cur >= length && cur-length >= uint64(s.MinAddr) {
+		prev := s.maps.floor(GuestAddr(cur - 1))
+		if prev == nil {
+			return GuestAddr(cur - length), true
+		}
+		if uint64(prev.End) < cur {
+			if cur-uint64(prev.End) >= length {
+				return GuestAddr(cur - length), true
+			}
+		}
+		cur = uint64(prev.Start)
+	}
+	return 0, false
+}
+
+// Unmap removes the mappings in [addr, addr+length).
+func (s *AddressSpace) Unmap(addr GuestAddr, length uint64) error {
+	if uint64(addr)%PageSize != 0 || length == 0 {
+		return unix.EINVAL
+	}
+	end := uint64(addr) + pageUp(length)
+	if end < uint64(addr) || end > uint64(s.Limit) {
+		return unix.EINVAL
+	}
+	if s.unmapRange(addr, GuestAddr(end)) && s.observer != nil {
+		s.observer.FlushTLB()
+	}
+	return nil
+}
+
+// unmapRange removes [start, end) from the guest's view and the arena, splitting
+// mappings at the edges. It reports whether anything was removed; code
+// translated from removed executable pages is dropped before they go.
+func (s *AddressSpace) unmapRange(start, end GuestAddr) bool {
+	ms := s.maps.overlapping(start, end)
+	for _, m := range ms {
+		s.splitAt(m, start)
+	}
+	ms = s.maps.overlapping(start, end)
+	if len(ms) == 0 {
+		return false
+	}
+	for _, m := range ms {
+		if m.End > end {
+			s.splitAt(m, end)
+		}
+	}
+	for _, m := range s.maps.overlapping(start, end) {
+		if m.Prot&ProtExec != 0 && s.observer != nil {
+			s.observer.InvalidateCode(m.Start, m.End)
+		}
+		s.maps.remove(m)
+		s.pt.set(uint64(m.Start), uint64(m.End), 0, 0)
+		s.release(m)
+	}
+	return true
+}
+
+// splitAt cuts m in two at a (a page boundary strictly inside m).
+func (s *AddressSpace) splitAt(m *Mapping, a GuestAddr) {
+	if a <= m.Start || a >= m.End {
+		return
+	}
+	off := uint64(a - m.Start)
+	hi := *m
+	hi.Start = a
+	hi.Phys += off
+	if hi.Dev != 0 || hi.Ino != 0 {
+		hi.Offset += off
+	}
+	s.maps.remove(m)
+	m.End = a
+	s.maps.insert(m)
+	s.maps.insert(&hi)
+}
+
+// Protect changes the permissions of [addr, addr+length), which must be mapped.
+func (s *AddressSpace) Protect(addr GuestAddr, length uint64, prot Prot) error {
+	if uint64(addr)%PageSize != 0 {
+		return unix.EINVAL
+	}
+	if length == 0 {
+		return nil
+	}
+	end := GuestAddr(uint64(addr) + pageUp(length))
+	if end < addr || uint64(end) > uint64(s.Limit) {
+		return unix.ENOMEM
+	}
+	if !s.covered(addr, end) {
+		return unix.ENOMEM
+	}
+	for _, m := range s.maps.overlapping(addr, end) {
+		s.splitAt(m, addr)
+	}
+	for _, m := range s.maps.overlapping(addr, end) {
+		s.splitAt(m, end)
+	}
+	// Shared mappings write through to their object: the host's permission
+	// must follow (and may be refused, as for a file opened read-only).
+	for _, m := range s.maps.overlapping(addr, end) {
+		if m.Shared && m.Prot&ProtWrite != prot&ProtWrite {
+			_, _, e := unix.Syscall(unix.SYS_MPROTECT, s.arena+uintptr(m.Phys), uintptr(m.End-m.Start), uintptr(hostSharedProt(prot)))
+			if e != 0 {
+				return e
+			}
+		}
+	}
+	var addedExec []*Mapping
+	for _, m := range s.maps.overlapping(addr, end) {
+		if prot&ProtExec != 0 && m.Prot&ProtExec == 0 {
+			addedExec = append(addedExec, m)
+		}
+		m.Prot = prot
+		if err := s.pt.set(uint64(m.Start), uint64(m.End), m.Phys, m.pteBits()); err != nil {
+			return err
+		}
+	}
+	if s.observer != nil {
+		s.observer.FlushTLB()
+		for _, m := range addedExec {
+			s.observer.InvalidateCode(m.Start, m.End)
+		}
+	}
+	return nil
+}
+
+// covered reports whether every page of [start, end) is mapped.
+func (s *AddressSpace) covered(start, end GuestAddr) bool {
+	cur := start
+	for _, m := range s.maps.overlapping(start, end) {
+		if m.Start > cur {
+			return false
+		}
+		cur = m.End
+	}
+	return cur >= end
+}
+
+// Aliases lists the guest addresses, other than va itself, that map the same
+// file byte as va: the other views of a JIT's double-mapped code.
+func (s *AddressSpace) Aliases(va GuestAddr) []GuestAddr {
+	m := s.maps.find(va)
+	if m == nil || !m.Shared || (m.Dev == 0 && m.Ino == 0) {
+		return nil
+	}
+	off := m.Offset + uint64(va-m.Start)
+	var out []GuestAddr
+	s.maps.each(func(o *Mapping) bool {
+		if o != m && o.Dev == m.Dev && o.Ino == m.Ino && off >= o.Offset && off < o.Offset+uint64(o.End-o.Start) {
+			out = append(out, o.Start+GuestAddr(off-o.Offset))
+		}
+		return true
+	})
+	return out
+}
