@@ -28,7 +28,7 @@ $(UNICORN)/VERSION:
 
 build: deps
 	@mkdir -p bin
-	go build -ldflags '$(STATIC_LDFLAGS)' -o bin/xemu ./cmd/xemu
+	go build -tags netgo,osusergo -ldflags '$(STATIC_LDFLAGS)' -o bin/xemu ./cmd/xemu
 
 # Builds xemu and runs a freshly compiled AArch64 program with it.
 demo: build

@@ -49,3 +49,11 @@ var AArch64 = &Arch{
 	SPReg:        A64SP,
 	resumePC:     func(e *Engine, pc uint64) uint64 { return pc },
 }
+
+// SysReg reads an AArch64 system register by its encoding (the ID registers
+// that say what the CPU implements).
+func (e *Engine) SysReg(op0, op1, crn, crm, op2 int) (uint64, error) {
+	var v C.uint64_t
+	err := check(C.xemu_read_cp_reg(e.c, C.int(op0), C.int(op1), C.int(crn), C.int(crm), C.int(op2), &v))
+	return uint64(v), err
+}

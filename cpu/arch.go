@@ -26,3 +26,7 @@ type Arch struct {
 	SPReg     Reg
 	resumePC  func(e *Engine, pc uint64) uint64
 }
+
+// ResumePC is the address to restart emulation at after a stop at pc (on ARM
+// the Thumb bit is added back from CPSR).
+func (a *Arch) ResumePC(e *Engine, pc uint64) uint64 { return a.resumePC(e, pc) }

@@ -277,3 +277,12 @@ void xemu_request_stop(xemu_engine *x) {
 // From another thread: ends the current slice. A kick that arrives between slices
 // is lost, which is harmless for what kicks are for (letting the TLB resize).
 void xemu_kick(xemu_engine *x) { uc_emu_stop(x->uc); }
+
+uc_err xemu_read_cp_reg(xemu_engine *x, int op0, int op1, int crn, int crm,
+                        int op2, uint64_t *v) {
+  uc_arm64_cp_reg r = {.crn = crn, .crm = crm, .op0 = op0, .op1 = op1,
+                       .op2 = op2};
+  uc_err err = uc_reg_read(x->uc, UC_ARM64_REG_CP_REG, &r);
+  *v = r.val;
+  return err;
+}

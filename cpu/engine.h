@@ -73,5 +73,7 @@ uc_err xemu_invalidate_code(xemu_engine *x, uint64_t start, uint64_t end);
 uc_err xemu_flush_code(xemu_engine *x);
 void xemu_request_stop(xemu_engine *x);
 void xemu_kick(xemu_engine *x);
+uc_err xemu_read_cp_reg(xemu_engine *x, int op0, int op1, int crn, int crm,
+                        int op2, uint64_t *v);
 
 #endif

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"runtime"
 	"testing"
 
 	"xemu/cpu/mem"
@@ -11,12 +12,18 @@ type testHandler struct {
 	calls    int
 	lastArgs [7]uint64
 	exc      []uint32
+	// onSyscall, if set, sees each system call first; returning true means it
+	// handled the call (set the result itself).
+	onSyscall func(e *Engine, nr uint64, args [7]uint64) bool
 }
 
 func (h *testHandler) Syscall(e *Engine) {
 	nr, args := e.Syscall()
 	h.calls++
 	h.lastArgs = args
+	if h.onSyscall != nil && h.onSyscall(e, nr, args) {
+		return
+	}
 	if nr == 93 || nr == 1 {
 		e.RequestStop()
 	}
@@ -34,6 +41,9 @@ const codeBase = 0x400000
 // a data page area at 0x800000 (RW, 64 pages).
 func newMachine(t testing.TB, a *Arch, code []byte) (*Engine, *mem.AddressSpace, *testHandler) {
 	t.Helper()
+	// An engine must stay on one OS thread (Unicorn is not thread-agnostic).
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread)
 	limit := mem.GuestAddr(1 << 47)
 	if a.Bits == 32 {
 		limit = 0xffff0000

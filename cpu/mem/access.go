@@ -165,3 +165,27 @@ func (s *AddressSpace) ReadString(a GuestAddr, max int) (str string, err error) 
 	}
 	return "", unix.ENAMETOOLONG
 }
+
+// Accessible is how many bytes from a, up to n, allow need: a host call may
+// use that prefix, as Linux copies until the first fault.
+func (s *AddressSpace) Accessible(a GuestAddr, n uint64, need Prot) uint64 {
+	end := uint64(a) + n
+	if end < uint64(a) || end > uint64(s.Limit) {
+		if uint64(a) >= uint64(s.Limit) {
+			return 0
+		}
+		end = uint64(s.Limit)
+	}
+	va := uint64(a)
+	for va < end {
+		pte := s.pt.lookup(va)
+		if pte&ptePresent == 0 || Prot(pte&7)&need != need {
+			break
+		}
+		va = pageDown(va) + PageSize
+	}
+	if va > end {
+		va = end
+	}
+	return va - uint64(a)
+}

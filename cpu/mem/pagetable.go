@@ -101,6 +101,7 @@ func (pt *pageTable) leaf(va uint64, create bool) (*[ptEntries]uint64, error) {
 	}
 	return m.leaves[i2], nil
 }
+
 // set writes entries for [start, end): page i gets phys+i*PageSize with bits.
 // An entry of 0 (prot none, or unmapped) is what the fill callback refuses.
 func (pt *pageTable) set(start, end uint64, phys uint64, bits uint64) error {

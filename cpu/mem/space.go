@@ -462,3 +462,30 @@ func (s *AddressSpace) Aliases(va GuestAddr) []GuestAddr {
 	})
 	return out
 }
+
+// HostRange is a piece of a guest range and the host memory behind it.
+type HostRange struct {
+	Guest GuestAddr
+	Host  uintptr
+	Len   uint64
+	Map   *Mapping
+}
+
+// HostRanges splits [a, a+n) by mapping and gives the host memory of each
+// piece, for host calls that act on memory itself (madvise, msync, mincore).
+// ENOMEM if part of the range is not mapped, as Linux says.
+func (s *AddressSpace) HostRanges(a GuestAddr, n uint64) ([]HostRange, error) {
+	end := GuestAddr(pageUp(uint64(a) + n))
+	if uint64(end) < uint64(a) || uint64(end) > uint64(s.Limit) {
+		return nil, unix.ENOMEM
+	}
+	if !s.covered(a, end) {
+		return nil, unix.ENOMEM
+	}
+	var out []HostRange
+	for _, m := range s.maps.overlapping(a, end) {
+		lo, hi := max(m.Start, a), min(m.End, end)
+		out = append(out, HostRange{Guest: lo, Host: s.arena + uintptr(m.Phys+uint64(lo-m.Start)), Len: uint64(hi - lo), Map: m})
+	}
+	return out, nil
+}

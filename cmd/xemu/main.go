@@ -1,0 +1,274 @@
+// Command xemu runs ARM and AArch64 Linux programs on an x86-64 Linux host.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
+
+	"xemu/loader"
+	"xemu/syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// Exit statuses of xemu itself (the guest's own status is passed through).
+const (
+	exitUsage     = 64  // bad command line
+	exitInternal  = 124 // the emulator could not start (memory, CPU engine)
+	exitNoInterp  = 125 // the program's dynamic loader is missing
+	exitCannotRun = 126 // not an ELF program xemu runs: wrong architecture, corrupt
+	exitNotFound  = 127 // no such program
+)
+
+const usage = `usage: xemu [options] PROGRAM [ARGS...]
+
+Runs an ARM (32-bit EABI) or AArch64 Linux program on this host.
+
+Options:
+%s
+Environment:
+  XEMU_SYSROOT   default for --sysroot
+
+Exit status: the program's own, or if xemu cannot run it:
+  64   bad command line
+  124  the emulator could not start (memory, CPU engine)
+  125  the program's dynamic loader (interpreter) is missing: pass --sysroot
+  126  not a program xemu runs (not ELF, wrong architecture, corrupt)
+  127  no such program
+A program killed by a signal kills xemu with the same signal.
+`
+
+// options is the parsed command line.
+type options struct {
+	sysroot    string
+	setEnv     []string
+	unsetEnv   []string
+	argv0      string
+	strace     bool
+	straceFile string
+	noRandom   bool
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+func run(args []string, stderr io.Writer) int {
+	var o options
+	fs := pflag.NewFlagSet("xemu", pflag.ContinueOnError)
+	fs.SetInterspersed(false)
+	fs.SetOutput(io.Discard)
+	fs.StringVarP(&o.sysroot, "sysroot", "L", os.Getenv("XEMU_SYSROOT"), "look up absolute paths (the dynamic loader, libraries) under `DIR` first")
+	fs.StringArrayVarP(&o.setEnv, "env", "E", nil, "set `VAR=VALUE` in the program's environment")
+	fs.StringArrayVarP(&o.unsetEnv, "unset", "U", nil, "remove `VAR` from the program's environment")
+	fs.StringVar(&o.argv0, "argv0", "", "pass `NAME` as the program's argv[0]")
+	fs.BoolVar(&o.strace, "strace", false, "log every system call to stderr")
+	fs.StringVar(&o.straceFile, "strace-file", "", "log system calls to `FILE` (implies --strace)")
+	fs.BoolVarP(&o.noRandom, "no-randomize", "R", false, "disable address-space randomization")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	help := fs.BoolP("help", "h", false, "print this help and exit")
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "xemu: %v; see xemu --help\n", err)
+		return exitUsage
+	}
+	if *help {
+		fmt.Fprintf(os.Stdout, usage, fs.FlagUsages())
+		return 0
+	}
+	if *showVersion {
+		fmt.Fprintf(os.Stdout, "xemu %s (Unicorn 2.1.4)\n", version)
+		return 0
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fmt.Fprintf(stderr, "xemu: no program given; usage: xemu [options] PROGRAM [ARGS...]\n")
+		return exitUsage
+	}
+	return runProgram(o, rest, stderr)
+}
+
+func runProgram(o options, args []string, stderr io.Writer) int {
+	prog := args[0]
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, "xemu: "+format+"\n", a...)
+		return code
+	}
+	if o.sysroot != "" {
+		abs, err := filepath.Abs(o.sysroot)
+		if err != nil {
+			return fail(exitUsage, "--sysroot %s: %v", o.sysroot, err)
+		}
+		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+			return fail(exitUsage, "--sysroot %s: not a directory", o.sysroot)
+		}
+		o.sysroot = abs
+	}
+	hostPath := prog
+	if !strings.Contains(prog, "/") {
+		if _, err := os.Stat(prog); err != nil {
+			if p, err := exec.LookPath(prog); err == nil {
+				hostPath = p
+			}
+		}
+	}
+	f, err := loader.Open(prog, hostPath)
+	if err != nil {
+		return fail(codeFor(err), "%s: %v", prog, describe(err))
+	}
+	defer f.Close()
+	abi, err := syscall.ForMachine(f.Header.Machine)
+	if err != nil {
+		return fail(exitCannotRun, "%s: %v", prog, err)
+	}
+	var interp *loader.File
+	if ip, err := f.Interp(); err != nil {
+		return fail(exitCannotRun, "%s: %v", prog, err)
+	} else if ip != "" {
+		interp, err = openInterp(ip, o.sysroot)
+		if errors.Is(err, loader.ErrNotFound) {
+			return fail(exitNoInterp, "%s: needs %s: pass --sysroot DIR that contains it", prog, ip)
+		}
+		if err != nil {
+			return fail(codeFor(err), "%s: interpreter %s: %v", prog, ip, describe(err))
+		}
+		defer interp.Close()
+	}
+
+	exe, err := filepath.Abs(hostPath)
+	if err != nil {
+		exe = hostPath
+	}
+	argv := append([]string{prog}, args[1:]...)
+	if o.argv0 != "" {
+		argv[0] = o.argv0
+	}
+	cfg := syscall.Config{
+		Program:     prog,
+		Exe:         exe,
+		Argv:        argv,
+		Env:         guestEnv(os.Environ(), o.setEnv, o.unsetEnv),
+		Sysroot:     o.sysroot,
+		NoRandomize: o.noRandom,
+	}
+	if o.straceFile != "" {
+		fd, err := unix.Open(o.straceFile, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			return fail(exitUsage, "--strace-file %s: %v", o.straceFile, err)
+		}
+		// Keep the log out of the guest's low descriptors.
+		high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 900)
+		if err == nil {
+			unix.Close(fd)
+			fd = high
+		}
+		cfg.StraceFD = fd
+		cfg.Strace = os.NewFile(uintptr(fd), o.straceFile)
+	} else if o.strace {
+		cfg.Strace = os.Stderr
+	}
+	// Writing to a closed pipe must kill the program as it would natively.
+	syscall.SetHostDefault(unix.SIGPIPE)
+
+	status, err := syscall.Run(cfg, f, interp, abi)
+	if err != nil {
+		var exit *syscall.ExitError
+		if errors.As(err, &exit) && exit.Signal != 0 {
+			fmt.Fprintf(stderr, "xemu: %s: %s\n", prog, exit.Why)
+			dieBySignal(exit.Signal)
+		}
+		var fe *loader.FormatError
+		var ae *loader.ArchError
+		if errors.As(err, &fe) || errors.As(err, &ae) {
+			return fail(exitCannotRun, "%s: %v", prog, err)
+		}
+		return fail(exitInternal, "%s: %v", prog, err)
+	}
+	return status
+}
+
+// openInterp opens the dynamic loader, from the sysroot first.
+func openInterp(path, sysroot string) (*loader.File, error) {
+	if sysroot != "" {
+		f, err := loader.Open(path, filepath.Join(sysroot, path))
+		if !errors.Is(err, loader.ErrNotFound) {
+			return f, err
+		}
+	}
+	return loader.Open(path, path)
+}
+
+func codeFor(err error) int {
+	switch {
+	case errors.Is(err, loader.ErrNotFound):
+		return exitNotFound
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EISDIR):
+		return exitCannotRun
+	}
+	var fe *loader.FormatError
+	var ae *loader.ArchError
+	if errors.As(err, &fe) || errors.As(err, &ae) {
+		return exitCannotRun
+	}
+	return exitCannotRun
+}
+
+func describe(err error) string {
+	if errors.Is(err, loader.ErrNotFound) {
+		return "no such file"
+	}
+	var e unix.Errno
+	if errors.As(err, &e) {
+		return e.Error()
+	}
+	return err.Error()
+}
+
+// guestEnv is the host environment with -E and -U applied.
+func guestEnv(env, set, unset []string) []string {
+	drop := map[string]bool{}
+	for _, u := range unset {
+		drop[u] = true
+	}
+	for _, s := range set {
+		if i := strings.IndexByte(s, '='); i > 0 {
+			drop[s[:i]] = true
+		}
+	}
+	var out []string
+	for _, kv := range env {
+		name := kv
+		if i := strings.IndexByte(kv, '='); i >= 0 {
+			name = kv[:i]
+		}
+		if !drop[name] {
+			out = append(out, kv)
+		}
+	}
+	for _, s := range set {
+		if strings.IndexByte(s, '=') > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// dieBySignal ends xemu with sig, so the parent sees what it would have seen
+// from the program itself.
+func dieBySignal(sig unix.Signal) {
+	syscall.SetHostDefault(sig)
+	var set unix.Sigset_t
+	set.Val[0] = 1 << (uint(sig) - 1)
+	unix.PthreadSigmask(unix.SIG_UNBLOCK, &set, nil)
+	unix.Kill(unix.Getpid(), sig)
+	// A signal whose default is to continue or stop does not end us.
+	os.Exit(128 + int(sig))
+}

@@ -1,0 +1,155 @@
+// Package syscall is the guest's Linux ABI: system call tables per
+// architecture, struct layouts, and one handler per system call.
+package syscall
+
+import (
+	"fmt"
+	"sort"
+
+	"golang.org/x/sys/unix"
+
+	"xemu/cpu"
+	"xemu/cpu/mem"
+	"xemu/loader"
+)
+
+// ABI is everything about system calls that differs between guest
+// architectures. Handlers ask it; they never switch on the architecture.
+type ABI struct {
+	Name     string
+	CPU      *cpu.Arch
+	Machine  int    // ELF machine
+	Class    int    // 32 or 64
+	Uname    string // utsname.machine
+	Platform string // AT_PLATFORM
+	Numbers  map[string]uint64
+	// PairedArgs: 64-bit arguments travel in an aligned register pair (ARM EABI).
+	PairedArgs bool
+	// StartThread sets the registers a new program starts with.
+	StartThread func(e *cpu.Engine, entry, sp uint64) error
+	// ExceptionSignal maps a CPU exception to the signal Linux sends.
+	ExceptionSignal func(intno uint32) (unix.Signal, string)
+	// Stat encodes a host stat as the guest's struct stat.
+	Stat func(st *unix.Stat_t) []byte
+	// Statfs encodes a host statfs as the guest's struct statfs.
+	Statfs func(st *unix.Statfs_t) []byte
+	// Rusage and Sysinfo encode those host structs for the guest.
+	Rusage  func(ru *unix.Rusage) []byte
+	Sysinfo func(si *unix.Sysinfo_t) []byte
+	// FlockIn and FlockOut convert struct flock.
+	FlockIn  func(t *Task, a mem.GuestAddr) (*unix.Flock_t, error)
+	FlockOut func(t *Task, a mem.GuestAddr, fl *unix.Flock_t) error
+	// SetTLS sets the thread pointer register.
+	SetTLS func(e *cpu.Engine, v uint64) error
+	// Target gives the loader what it needs (hwcaps read from the engine).
+	Target func(e *cpu.Engine) *loader.Target
+	// Limit is the end of user space; StackTop where the stack starts.
+	Limit uint64
+
+	table   []*Entry
+	private map[uint64]*Entry
+}
+
+// Support says how completely a system call is implemented.
+type Support int
+
+const (
+	Supported Support = iota
+	Partial
+	Unimplemented
+)
+
+// Handler implements one system call. Arguments arrive decoded by the
+// entry's argument kinds, the same on every architecture.
+type Handler func(t *Task, a Args) (uint64, error)
+
+// Entry describes one system call.
+type Entry struct {
+	Name    string
+	Fn      Handler
+	Args    []ArgKind
+	Ret     RetKind
+	Support Support
+	Note    string // what is missing (Partial) or why not (Unimplemented)
+}
+
+// build makes the dispatch table from the shared handler list and the
+// architecture's numbers.
+func (abi *ABI) build() {
+	all := entries()
+	max := uint64(0)
+	for _, n := range abi.Numbers {
+		if n < 0x0f0000 && n > max {
+			max = n
+		}
+	}
+	abi.table = make([]*Entry, max+1)
+	abi.private = map[uint64]*Entry{}
+	for name, n := range abi.Numbers {
+		e, ok := all[name]
+		if !ok {
+			e = &Entry{Name: name, Support: Unimplemented, Note: "not implemented"}
+		} else {
+			e.Name = name
+		}
+		if n >= 0x0f0000 {
+			abi.private[n] = e
+		} else {
+			abi.table[n] = e
+		}
+	}
+}
+
+// Lookup finds the entry for a system call number.
+func (abi *ABI) Lookup(nr uint64) *Entry {
+	if nr < uint64(len(abi.table)) {
+		return abi.table[nr]
+	}
+	return abi.private[nr]
+}
+
+// Coverage lists every system call of the architecture with its support.
+func (abi *ABI) Coverage() []CoverageRow {
+	var rows []CoverageRow
+	for name, n := range abi.Numbers {
+		e := abi.Lookup(n)
+		rows = append(rows, CoverageRow{Nr: n, Name: name, Support: e.Support, Note: e.Note})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Nr < rows[j].Nr })
+	return rows
+}
+
+// CoverageRow is one line of the coverage matrix.
+type CoverageRow struct {
+	Nr      uint64
+	Name    string
+	Support Support
+	Note    string
+}
+
+func (s Support) String() string {
+	switch s {
+	case Supported:
+		return "supported"
+	case Partial:
+		return "partial"
+	default:
+		return "ENOSYS"
+	}
+}
+
+// ABIs maps ELF machine numbers to guest ABIs.
+var ABIs = map[int]*ABI{}
+
+func register(abi *ABI) {
+	abi.build()
+	ABIs[abi.Machine] = abi
+}
+
+// ForMachine returns the ABI for an ELF machine number.
+func ForMachine(m int) (*ABI, error) {
+	if abi, ok := ABIs[m]; ok {
+		return abi, nil
+	}
+	return nil, fmt.Errorf("%s ELF; xemu runs ARM and AArch64 programs", loader.MachineName(m))
+}

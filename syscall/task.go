@@ -1,0 +1,208 @@
+package syscall
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"xemu/cpu"
+	"xemu/cpu/mem"
+	"xemu/guestfs"
+	"xemu/loader"
+)
+
+// Process is the state a guest process's threads share: memory, descriptors'
+// guest-only flags, paths, identity of the program.
+type Process struct {
+	ABI *ABI
+	Mem *mem.AddressSpace
+	FS  *guestfs.FS
+
+	ExePath  string   // the program as the guest named it
+	Argv     []string // for /proc/self/cmdline
+	Auxv     [][2]uint64
+	Strace   io.Writer
+	straceMu sync.Mutex
+
+	// reserved are the emulator's own descriptors, which the guest may not
+	// close or replace.
+	reserved map[int]bool
+
+	personality uint32
+	limits      map[int]*rlimit
+	sigactions  []sigDisposition
+	killedBy    unix.Signal
+	exitStatus  int
+	exited      bool
+}
+
+// Task is one guest thread: its CPU and per-thread kernel state.
+type Task struct {
+	P   *Process
+	CPU *cpu.Engine
+	TID int
+
+	clearChildTID mem.GuestAddr
+	robustList    mem.GuestAddr
+	robustLen     uint64
+	sigMask       uint64
+	name          [16]byte
+	altStack      altStack
+}
+
+// Config is how a guest process starts.
+type Config struct {
+	Program string // path as given on the command line (AT_EXECFN)
+	Exe     string // absolute host path of the program (/proc/self/exe)
+	Argv    []string
+	Env     []string
+	Sysroot string
+	Strace  io.Writer
+	// StraceFD is the strace log's descriptor if it is a file (reserved).
+	StraceFD int
+	// NoRandomize disables address-space randomization (setarch -R).
+	NoRandomize bool
+}
+
+// ExitError: the guest ended; Status is the exit status to report, Signal
+// the signal that killed it (0 if it exited).
+type ExitError struct {
+	Status int
+	Signal unix.Signal
+	Why    string
+}
+
+func (e *ExitError) Error() string { return e.Why }
+
+// Run loads and runs a guest program and returns its exit status.
+func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error) {
+	// Unicorn's engine must stay on one OS thread.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	space, err := mem.New(mem.Layout{Limit: mem.GuestAddr(abi.Limit), MinAddr: 0x10000, ArenaSize: abi.CPU.ArenaSize})
+	if err != nil {
+		return 0, fmt.Errorf("reserving guest memory: %w", err)
+	}
+	defer space.Close()
+	p := &Process{ABI: abi, Mem: space, FS: &guestfs.FS{Sysroot: cfg.Sysroot, Exe: cfg.Exe},
+		ExePath: f.Path, Argv: cfg.Argv, Strace: cfg.Strace, reserved: map[int]bool{}}
+	if cfg.StraceFD > 0 {
+		p.Reserve(cfg.StraceFD)
+	}
+	t := &Task{P: p, TID: unix.Gettid()}
+	e, err := cpu.Open(cpu.Config{Arch: abi.CPU, Space: space, Handler: t})
+	if err != nil {
+		return 0, fmt.Errorf("starting the CPU: %w", err)
+	}
+	defer e.Close()
+	t.CPU = e
+
+	target := abi.Target(e)
+	target.Randomize = !cfg.NoRandomize
+	img, err := loader.Load(space, target, f, interp)
+	if err != nil {
+		return 0, err
+	}
+	stack, err := loader.BuildStack(space, target, img, cfg.Argv, cfg.Env, cfg.Program)
+	if err != nil {
+		return 0, fmt.Errorf("building the initial stack: %w", err)
+	}
+	space.SetMmapTop(mem.GuestAddr(stack.MmapTop))
+	space.SetBrk(mem.GuestAddr(img.BrkStart))
+	p.Auxv = stack.Auxv
+	if err := abi.StartThread(e, img.Entry, stack.SP); err != nil {
+		return 0, err
+	}
+	return t.run(img.Entry)
+}
+
+// run executes the task until the process exits.
+func (t *Task) run(pc uint64) (int, error) {
+	for {
+		stop := t.CPU.Run(pc)
+		if t.P.killedBy != 0 {
+			return 0, &ExitError{Signal: t.P.killedBy, Why: "guest killed by " + signalName(int(t.P.killedBy))}
+		}
+		if t.P.exited {
+			return t.P.exitStatus, nil
+		}
+		switch stop.Kind {
+		case cpu.StopFault:
+			return 0, &ExitError{Signal: unix.SIGSEGV, Why: "guest " + stop.Fault.String()}
+		case cpu.StopException:
+			sig, why := t.P.ABI.ExceptionSignal(stop.Intno)
+			return 0, &ExitError{Signal: sig, Why: fmt.Sprintf("guest %s at pc %#x", why, stop.PC)}
+		case cpu.StopInvalid:
+			return 0, &ExitError{Signal: unix.SIGILL, Why: fmt.Sprintf("guest illegal instruction at pc %#x (%v)", stop.PC, stop.Err)}
+		default:
+			pc = t.P.ABI.CPU.ResumePC(t.CPU, stop.PC)
+		}
+	}
+}
+
+// Exception implements cpu.Handler: every exception other than a system call
+// stops emulation so run can turn it into a signal.
+func (t *Task) Exception(e *cpu.Engine, intno uint32) bool { return true }
+
+// Syscall implements cpu.Handler: decode, dispatch, encode the result.
+func (t *Task) Syscall(e *cpu.Engine) {
+	nr, raw := e.Syscall()
+	abi := t.P.ABI
+	ent := abi.Lookup(nr)
+	if ent == nil || ent.Fn == nil {
+		if t.P.Strace != nil {
+			name := fmt.Sprintf("syscall_%d", nr)
+			if ent != nil {
+				name = ent.Name
+			}
+			t.tracef("%s(%#x, %#x, %#x, ...) = -1 ENOSYS (not implemented)\n", name, raw[0], raw[1], raw[2])
+		}
+		e.SetSyscallResult(errnoResult(unix.ENOSYS))
+		return
+	}
+	a := abi.decode(raw, ent.Args)
+	var pre string
+	if t.P.Strace != nil {
+		pre = t.formatCall(ent, a)
+		if ent.Ret == RetNone {
+			t.tracef("%s\n", pre)
+		}
+	}
+	r, err := ent.Fn(t, a)
+	if err != nil {
+		errno, ok := err.(unix.Errno)
+		if !ok {
+			errno = unix.EIO
+		}
+		r = errnoResult(errno)
+	}
+	if t.P.Strace != nil && ent.Ret != RetNone {
+		t.tracef("%s = %s\n", pre, formatResult(ent, r, err))
+	}
+	e.SetSyscallResult(r)
+}
+
+func (t *Task) tracef(format string, args ...any) {
+	t.P.straceMu.Lock()
+	fmt.Fprintf(t.P.Strace, "%d ", t.TID)
+	fmt.Fprintf(t.P.Strace, format, args...)
+	t.P.straceMu.Unlock()
+}
+
+// exit ends the process with status (exit_group, or exit of the last thread).
+func (t *Task) exit(status int) {
+	t.P.exitStatus = status & 0xff
+	t.P.exited = true
+	t.CPU.RequestStop()
+	if f, ok := t.P.Strace.(*os.File); ok {
+		f.Sync()
+	}
+}
+
+// errnoResult is how Linux returns an error: -errno in the result register.
+func errnoResult(e unix.Errno) uint64 { return uint64(-int64(e)) }
