@@ -5,6 +5,7 @@ package syscall
 import (
 	"fmt"
 	"sort"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -138,17 +139,23 @@ func (s Support) String() string {
 	}
 }
 
-// ABIs maps ELF machine numbers to guest ABIs.
-var ABIs = map[int]*ABI{}
+// abis maps ELF machine numbers to guest ABIs; tables are built on first use,
+// after every file's init has added its entries.
+var (
+	abis      = map[int]*ABI{}
+	buildOnce sync.Once
+)
 
-func register(abi *ABI) {
-	abi.build()
-	ABIs[abi.Machine] = abi
-}
+func register(abi *ABI) { abis[abi.Machine] = abi }
 
 // ForMachine returns the ABI for an ELF machine number.
 func ForMachine(m int) (*ABI, error) {
-	if abi, ok := ABIs[m]; ok {
+	buildOnce.Do(func() {
+		for _, abi := range abis {
+			abi.build()
+		}
+	})
+	if abi, ok := abis[m]; ok {
 		return abi, nil
 	}
 	return nil, fmt.Errorf("%s ELF; xemu runs ARM and AArch64 programs", loader.MachineName(m))

@@ -3,11 +3,30 @@ package syscall
 // kinds is shorthand for an argument list.
 func kinds(k ...ArgKind) []ArgKind { return k }
 
+// families are the entry lists of each subsystem's file, added by their init
+// functions.
+var families []map[string]*Entry
+
+func addEntries(m map[string]*Entry) { families = append(families, m) }
+
 // entries is every system call xemu implements, by its Linux name. Each
 // architecture's table is these entries placed at that architecture's
-// numbers; names an architecture has but this list lacks are ENOSYS there.
+// numbers; names an architecture has but these lists lack are ENOSYS there.
 func entries() map[string]*Entry {
-	return map[string]*Entry{
+	all := map[string]*Entry{}
+	for _, f := range families {
+		for name, e := range f {
+			if _, dup := all[name]; dup {
+				panic("syscall: two entries for " + name)
+			}
+			all[name] = e
+		}
+	}
+	return all
+}
+
+func init() {
+	addEntries(map[string]*Entry{
 		// files (sys_file.go)
 		"openat":            {Fn: openat, Args: kinds(KDirFD, KPath, KOpenFlags, KHex)},
 		"close":             {Fn: closeFD, Args: kinds(KFD)},
@@ -146,4 +165,4 @@ func entries() map[string]*Entry {
 		"tgkill":         {Fn: tgkill, Args: kinds(KInt, KInt, KSignal), Support: Partial, Note: "signals to itself take their default action"},
 		"tkill":          {Fn: tkill, Args: kinds(KInt, KSignal), Support: Partial, Note: "signals to itself take their default action"},
 	}
-}
+})

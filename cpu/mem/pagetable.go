@@ -103,7 +103,8 @@ func (pt *pageTable) leaf(va uint64, create bool) (*[ptEntries]uint64, error) {
 }
 
 // set writes entries for [start, end): page i gets phys+i*PageSize with bits.
-// An entry of 0 (prot none, or unmapped) is what the fill callback refuses.
+// An entry of 0 (unmapped) or without the needed permission bits (PROT_NONE
+// is present with none) is what the fill callback refuses.
 func (pt *pageTable) set(start, end uint64, phys uint64, bits uint64) error {
 	for va := start; va < end; {
 		l, err := pt.leaf(va, bits != 0)

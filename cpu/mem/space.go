@@ -265,10 +265,11 @@ func hostSharedProt(p Prot) int {
 	return prot
 }
 
+// pteBits is the page-table entry for m's pages. A PROT_NONE page is present
+// with no permission bits, not absent: the fill callback refuses it all the same,
+// but a fault on it must report the page as mapped (SEGV_ACCERR, as Linux does,
+// rather than SEGV_MAPERR).
 func (m *Mapping) pteBits() uint64 {
-	if m.Prot&(ProtRead|ProtWrite|ProtExec) == 0 {
-		return 0
-	}
 	bits := uint64(m.Prot&7) | ptePresent
 	if m.Shared {
 		bits |= pteShared

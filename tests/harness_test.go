@@ -1,0 +1,242 @@
+// Package tests runs real guest programs under xemu and compares what they do
+// with qemu-user, the oracle.
+package tests
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// guestArch is one guest architecture as the tests see it.
+type guestArch struct {
+	Name    string
+	CC      string
+	Qemu    string
+	Sysroot string // where the cross toolchain's libraries live
+	CFlags  []string
+}
+
+var aarch64 = guestArch{Name: "aarch64", CC: "aarch64-linux-gnu-gcc", Qemu: "qemu-aarch64", Sysroot: "/usr/aarch64-linux-gnu"}
+
+// linkModes are the ways each guest program is built.
+var linkModes = map[string][]string{
+	"static":     {"-static"},
+	"static-pie": {"-static-pie"},
+	"dynamic":    {},
+}
+
+var (
+	root     string // the repository
+	xemuOnce sync.Once
+	xemuBin  string
+	xemuErr  error
+)
+
+func init() {
+	_, file, _, _ := runtime.Caller(0)
+	root = filepath.Dir(filepath.Dir(file))
+}
+
+// xemu returns the path of a static xemu binary: bin/xemu as make builds it,
+// built here if missing.
+func xemu(t testing.TB) string {
+	t.Helper()
+	xemuOnce.Do(func() {
+		p := filepath.Join(root, "bin", "xemu")
+		if _, err := os.Stat(p); err == nil && os.Getenv("XEMU_REBUILD") == "" {
+			xemuBin = p
+			return
+		}
+		cmd := exec.Command("make", "-C", root, "build")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			xemuErr = fmt.Errorf("make build: %v\n%s", err, out)
+			return
+		}
+		xemuBin = p
+	})
+	if xemuErr != nil {
+		t.Fatal(xemuErr)
+	}
+	return xemuBin
+}
+
+// outDir caches compiled guest programs.
+func outDir(t testing.TB) string {
+	d := filepath.Join(root, "tests", "out")
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// compile builds a guest C program for arch in a link mode, cached by the
+// hash of its source and flags.
+func compile(t testing.TB, a guestArch, src, mode string, extra ...string) string {
+	t.Helper()
+	code, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := append([]string{"-O2", "-Wall", "-Wno-unused-result"}, linkModes[mode]...)
+	flags = append(flags, a.CFlags...)
+	flags = append(flags, extra...)
+	h := sha256.New()
+	h.Write(code)
+	fmt.Fprint(h, a.CC, flags)
+	name := strings.TrimSuffix(filepath.Base(src), ".c")
+	out := filepath.Join(outDir(t), fmt.Sprintf("%s-%s-%s-%s", name, a.Name, mode, hex.EncodeToString(h.Sum(nil))[:12]))
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	args := append(flags, "-o", out+".tmp", src, "-lm")
+	if b, err := exec.Command(a.CC, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v\n%s", a.CC, args, err, b)
+	}
+	if err := os.Rename(out+".tmp", out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// result is what a program did.
+type result struct {
+	Stdout, Stderr string
+	Exit           int // exit status, or 128+signal
+}
+
+// runCmd runs a command in dir with stdin and an environment, with a time limit.
+func runCmd(t testing.TB, dir, stdin string, env []string, name string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("%s %v: timed out", name, args)
+	}
+	r := result{Stdout: stdout.String(), Stderr: stderr.String()}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		ws := ee.Sys().(syscall.WaitStatus)
+		if ws.Signaled() {
+			r.Exit = 128 + int(ws.Signal())
+		} else {
+			r.Exit = ws.ExitStatus()
+		}
+	} else if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return r
+}
+
+// testEnv is the environment guest programs get: small and fixed, so xemu and
+// qemu see the same.
+var testEnv = []string{"PATH=/usr/bin:/bin", "HOME=/tmp", "LANG=C", "TZ=UTC"}
+
+// runBoth runs a guest program (host path prog, guest args) under xemu and
+// under qemu-user, each in a fresh directory of the same shape.
+func runBoth(t *testing.T, a guestArch, sysroot, stdin string, prog string, args ...string) (x, q result) {
+	t.Helper()
+	xdir, qdir := t.TempDir(), t.TempDir()
+	xargs := []string{}
+	qargs := []string{}
+	if sysroot != "" {
+		xargs = append(xargs, "--sysroot", sysroot)
+		qargs = append(qargs, "-L", sysroot)
+	}
+	xargs = append(append(xargs, prog), args...)
+	qargs = append(append(qargs, prog), args...)
+	x = runCmd(t, xdir, stdin, testEnv, xemu(t), xargs...)
+	q = runCmd(t, qdir, stdin, testEnv, a.Qemu, qargs...)
+	return x, q
+}
+
+// compare reports differences between xemu's and qemu's results.
+func compare(t *testing.T, what string, x, q result) {
+	t.Helper()
+	if x.Stdout != q.Stdout {
+		t.Errorf("%s: stdout differs\n--- xemu\n%s\n--- qemu\n%s\n--- xemu stderr\n%s", what, x.Stdout, q.Stdout, x.Stderr)
+	}
+	if x.Exit != q.Exit {
+		t.Errorf("%s: exit status xemu %d, qemu %d\n--- xemu stderr\n%s\n--- qemu stderr\n%s", what, x.Exit, q.Exit, x.Stderr, q.Stderr)
+	}
+}
+
+// directives are read from "// xemu-test: key=value" lines in a guest source.
+type directives struct {
+	Args  []string
+	Stdin string
+	Modes []string
+}
+
+func readDirectives(t testing.TB, src string) directives {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := directives{Modes: []string{"static", "static-pie", "dynamic"}}
+	for _, line := range strings.Split(string(b), "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "// xemu-test:")
+		if !ok {
+			continue
+		}
+		key, val, _ := strings.Cut(strings.TrimSpace(rest), "=")
+		switch key {
+		case "args":
+			d.Args = strings.Fields(val)
+		case "stdin":
+			d.Stdin = strings.ReplaceAll(val, `\n`, "\n")
+		case "modes":
+			d.Modes = strings.Split(val, ",")
+		}
+	}
+	return d
+}
+
+// TestGuestPrograms builds every tests/guest/*.c program in every link mode and
+// checks that xemu prints and exits exactly as qemu-user does.
+func TestGuestPrograms(t *testing.T) {
+	srcs, _ := filepath.Glob(filepath.Join(root, "tests", "guest", "*.c"))
+	if len(srcs) == 0 {
+		t.Fatal("no guest programs")
+	}
+	for _, src := range srcs {
+		name := strings.TrimSuffix(filepath.Base(src), ".c")
+		d := readDirectives(t, src)
+		for _, mode := range d.Modes {
+			t.Run(name+"/"+mode, func(t *testing.T) {
+				prog := compile(t, aarch64, src, mode)
+				sysroot := ""
+				if mode == "dynamic" {
+					sysroot = aarch64.Sysroot
+				}
+				x, q := runBoth(t, aarch64, sysroot, d.Stdin, prog, d.Args...)
+				compare(t, name+" "+mode, x, q)
+			})
+		}
+	}
+}
