@@ -166,3 +166,4 @@ func init() {
 		"tkill":          {Fn: tkill, Args: kinds(KInt, KSignal), Support: Partial, Note: "signals to itself take their default action"},
 	}
 })
+}
