@@ -164,6 +164,5 @@ func init() {
 		"kill":           {Fn: kill, Args: kinds(KInt, KSignal), Support: Partial, Note: "signals to itself take their default action"},
 		"tgkill":         {Fn: tgkill, Args: kinds(KInt, KInt, KSignal), Support: Partial, Note: "signals to itself take their default action"},
 		"tkill":          {Fn: tkill, Args: kinds(KInt, KSignal), Support: Partial, Note: "signals to itself take their default action"},
-	}
-})
+	})
 }
