@@ -254,6 +254,14 @@ uc_err xemu_invalidate_code(xemu_engine *x, uint64_t start, uint64_t end) {
     }
     if (run_end > end)
       run_end = end;
+    // Unicorn's remove_cache masks the arena offset with the target's
+    // target_ulong: on ARM (32 bits) a run at or past 4 GiB of the arena is
+    // truncated or taken as a wrap, and the code stays. Drop all translated
+    // code instead; the arena only gets that far when it is badly fragmented.
+    if (x->arch == 1 && phys + (run_end - (va & ~0xfffULL)) >= (1ULL << 32)) {
+      err = uc_ctl_flush_tb(x->uc);
+      break;
+    }
     err = uc_ctl_remove_cache(x->uc, va, run_end);
     if (err)
       break;

@@ -37,6 +37,7 @@ const (
 // Stack is the initial stack as built: where sp starts, and the auxv that
 // was written (for /proc/self/auxv).
 type Stack struct {
+	Top      uint64
 	SP       uint64
 	Auxv     [][2]uint64
 	MmapTop  uint64
@@ -44,28 +45,42 @@ type Stack struct {
 	ArgEnd   uint64
 }
 
-// BuildStack maps the stack and writes argv, envp and auxv the way Linux's
-// create_elf_tables does, for a program image img.
-func BuildStack(s *mem.AddressSpace, t *Target, img *Image, argv, envp []string, execfn string) (*Stack, error) {
+// MapStack maps the stack below the (randomized) stack top and sets where
+// top-down mmap starts, below it. It comes before loading, so that the
+// interpreter and every later mapping go below the stack as on Linux.
+func MapStack(s *mem.AddressSpace, t *Target, execStack bool) (*Stack, error) {
 	top := t.StackTop
 	if t.Randomize {
 		top -= uint64(mrand.IntN(1<<14)) * mem.PageSize
 	}
 	prot := mem.ProtRead | mem.ProtWrite
-	if img.ExecStack {
+	if execStack {
 		prot |= mem.ProtExec
 	}
 	if _, err := s.Map(mem.MapRequest{Addr: mem.GuestAddr(top - t.StackSize), Length: t.StackSize, Prot: prot,
 		Fixed: true, FD: -1, Name: "[stack]"}); err != nil {
 		return nil, err
 	}
-	st := &Stack{}
+	st := &Stack{Top: top}
 	// Linux keeps mmap at least 128 MiB below the stack top (mmap_base's gap).
 	gap := max(t.StackSize, 128<<20)
 	st.MmapTop = pageDown(top - gap)
 	if t.Randomize {
 		st.MmapTop -= uint64(mrand.IntN(1<<16)) * mem.PageSize
 	}
+	s.SetMmapTop(mem.GuestAddr(st.MmapTop))
+	return st, nil
+}
+
+// BuildStack writes argv, envp and auxv onto a mapped stack the way Linux's
+// create_elf_tables does, for a program image img.
+func BuildStack(s *mem.AddressSpace, t *Target, st *Stack, img *Image, argv, envp []string, execfn string) error {
+	if img.ExecStack {
+		if err := s.Protect(mem.GuestAddr(st.Top-t.StackSize), t.StackSize, mem.ProtRead|mem.ProtWrite|mem.ProtExec); err != nil {
+			return err
+		}
+	}
+	top := st.Top
 	word := uint64(t.Class / 8)
 	w := stackWriter{s: s, sp: top - word, word: word}
 	w.zero(word) // the end marker
@@ -123,7 +138,7 @@ func BuildStack(s *mem.AddressSpace, t *Target, img *Image, argv, envp []string,
 	items := 1 + uint64(len(argv)) + 1 + uint64(len(envp)) + 1 + 2*uint64(len(aux))
 	sp := (w.sp - items*word) &^ 15
 	if sp < top-t.StackSize {
-		return nil, unix.E2BIG
+		return unix.E2BIG
 	}
 	vals := make([]uint64, 0, items)
 	vals = append(vals, uint64(len(argv)))
@@ -144,10 +159,10 @@ func BuildStack(s *mem.AddressSpace, t *Target, img *Image, argv, envp []string,
 	}
 	w.bytes(sp, buf)
 	if w.err != nil {
-		return nil, w.err
+		return w.err
 	}
 	st.SP = sp
-	return st, nil
+	return nil
 }
 
 type stackWriter struct {

@@ -59,7 +59,12 @@ func (t *Task) formatArg(k ArgKind, a Args, i int) string {
 		}
 		return s
 	case KOpenFlags:
-		return flagNames(uint64(a.Uint(i)), openFlagNames, "O_RDONLY")
+		v := uint64(a.Uint(i))
+		acc := []string{"O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"}[v&3]
+		if v&^3 == 0 {
+			return acc
+		}
+		return acc + "|" + flagNames(v&^3, openFlagNames, "")
 	case KProt:
 		return flagNames(uint64(a.Uint(i)), protNames, "PROT_NONE")
 	case KMapFlags:

@@ -51,7 +51,7 @@ func openFlagsToGuest(h int) int {
 }
 
 var openFlagNames = []flagName{
-	{3, "O_ACCMODE"}, {1, "O_WRONLY"}, {2, "O_RDWR"}, {0o100, "O_CREAT"}, {0o200, "O_EXCL"},
+	{0o100, "O_CREAT"}, {0o200, "O_EXCL"},
 	{0o400, "O_NOCTTY"}, {0o1000, "O_TRUNC"}, {0o2000, "O_APPEND"}, {0o4000, "O_NONBLOCK"},
 	{0o4010000, "O_SYNC"}, {0o10000, "O_DSYNC"}, {0o20000, "O_ASYNC"}, {guestODirectory, "O_DIRECTORY"},
 	{guestONofollow, "O_NOFOLLOW"}, {guestODirect, "O_DIRECT"}, {guestOLargefile, "O_LARGEFILE"},

@@ -94,6 +94,9 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	if cfg.StraceFD > 0 {
 		p.Reserve(cfg.StraceFD)
 	}
+	for _, fd := range runtimeFDs {
+		p.Reserve(fd)
+	}
 	t := &Task{P: p, TID: unix.Gettid()}
 	e, err := cpu.Open(cpu.Config{Arch: abi.CPU, Space: space, Handler: t})
 	if err != nil {
@@ -104,15 +107,22 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 
 	target := abi.Target(e)
 	target.Randomize = !cfg.NoRandomize
+	stack, err := loader.MapStack(space, target, false)
+	if err != nil {
+		return 0, fmt.Errorf("mapping the stack: %w", err)
+	}
 	img, err := loader.Load(space, target, f, interp)
 	if err != nil {
 		return 0, err
 	}
-	stack, err := loader.BuildStack(space, target, img, cfg.Argv, cfg.Env, cfg.Program)
-	if err != nil {
+	// The image is mapped: the files' descriptors are not the guest's.
+	f.Close()
+	if interp != nil {
+		interp.Close()
+	}
+	if err := loader.BuildStack(space, target, stack, img, cfg.Argv, cfg.Env, cfg.Program); err != nil {
 		return 0, fmt.Errorf("building the initial stack: %w", err)
 	}
-	space.SetMmapTop(mem.GuestAddr(stack.MmapTop))
 	space.SetBrk(mem.GuestAddr(img.BrkStart))
 	p.Auxv = stack.Auxv
 	if err := abi.StartThread(e, img.Entry, stack.SP); err != nil {

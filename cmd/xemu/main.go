@@ -1,4 +1,10 @@
 // Command xemu runs ARM and AArch64 Linux programs on an x86-64 Linux host.
+//
+// The Go runtime must not keep descriptors of its own open: the guest owns the
+// descriptor table, and expects 3 to be its first free descriptor.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (
@@ -59,6 +65,7 @@ type options struct {
 }
 
 func main() {
+	syscall.PrepareHost()
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 

@@ -415,10 +415,16 @@ func (s *AddressSpace) Protect(addr GuestAddr, length uint64, prot Prot) error {
 			}
 		}
 	}
-	var addedExec []*Mapping
+	// Code is dropped both when EXEC is added (the bytes may have changed while
+	// the page was not executable: stores to it are not watched then) and when
+	// it is removed: translated code is keyed by guest address and arena
+	// offset, and a slot that is unmapped later without EXEC is not
+	// invalidated, so code left behind would run again if a new mapping at the
+	// same address reused the slot.
+	var execChanged []*Mapping
 	for _, m := range s.maps.overlapping(addr, end) {
-		if prot&ProtExec != 0 && m.Prot&ProtExec == 0 {
-			addedExec = append(addedExec, m)
+		if (prot^m.Prot)&ProtExec != 0 {
+			execChanged = append(execChanged, m)
 		}
 		m.Prot = prot
 		if err := s.pt.set(uint64(m.Start), uint64(m.End), m.Phys, m.pteBits()); err != nil {
@@ -427,7 +433,7 @@ func (s *AddressSpace) Protect(addr GuestAddr, length uint64, prot Prot) error {
 	}
 	if s.observer != nil {
 		s.observer.FlushTLB()
-		for _, m := range addedExec {
+		for _, m := range execChanged {
 			s.observer.InvalidateCode(m.Start, m.End)
 		}
 	}
