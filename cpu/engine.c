@@ -43,8 +43,20 @@ static int access_of(uc_mem_type type) {
 static bool tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
                      uc_tlb_entry *e, void *user) {
   xemu_engine *x = user;
-  (void)uc;
   x->tlb_fills++;
+  // QEMU grows its TLB only when it is flushed while mostly full, and
+  // Unicorn never flushes on its own. Flushing here, after a doubling number
+  // of misses, lets it double each time while misses keep coming. (QEMU
+  // recomputes the entry it fills after this callback returns, so a flush
+  // here is safe; stopping emulation from another thread to flush is not:
+  // 2.1.4 then re-executes the last load or store.)
+  if (x->grow_left > 0 && x->tlb_fills - x->fills_at_flush >= x->grow_every) {
+    x->grow_left--;
+    x->grow_every *= 2;
+    x->fills_at_flush = x->tlb_fills;
+    x->grow_flushes++;
+    uc_ctl_flush_tlb(uc);
+  }
   uint64_t pte = pt_lookup(x->pt_root, va);
   int need = x->fill_any ? 0 : access_of(type);
   if ((pte & XPTE_PRESENT) && (pte & need) == (uint64_t)need) {
@@ -143,6 +155,8 @@ xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
   }
   x->id = id;
   x->arch = arch;
+  x->grow_every = 512;
+  x->grow_left = 16;
   x->pt_root = (uint64_t *)pt_root;
   x->trap_base = trap_base;
   uc_arch a = arch == 0 ? UC_ARCH_ARM64 : UC_ARCH_ARM;
@@ -282,9 +296,7 @@ void xemu_request_stop(xemu_engine *x) {
   uc_emu_stop(x->uc);
 }
 
-// From another thread: ends the current slice. A kick that arrives between slices
-// is lost, which is harmless for what kicks are for (letting the TLB resize).
-void xemu_kick(xemu_engine *x) { uc_emu_stop(x->uc); }
+
 
 uc_err xemu_read_cp_reg(xemu_engine *x, int op0, int op1, int crn, int crm,
                         int op2, uint64_t *v) {

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"xemu/cpu/mem"
@@ -57,11 +56,6 @@ type Engine struct {
 	space   *mem.AddressSpace
 	handler Handler
 	id      int
-
-	kickStop   chan struct{}
-	kickDone   sync.WaitGroup
-	slices     int
-	growSlices int
 }
 
 // At most this many engines exist at once (the registry C callbacks index).
@@ -79,7 +73,7 @@ func Open(cfg Config) (*Engine, error) {
 	if model.Name == "" {
 		model = a.DefaultModel
 	}
-	e := &Engine{arch: a, space: cfg.Space, handler: cfg.Handler, growSlices: 100}
+	e := &Engine{arch: a, space: cfg.Space, handler: cfg.Handler}
 	registryMu.Lock()
 	for i := 1; i < maxEngines; i++ {
 		if registry[i].Load() == nil {
@@ -110,7 +104,6 @@ func (e *Engine) Close() {
 	if e.c == nil {
 		return
 	}
-	e.stopKicker()
 	C.xemu_close(e.c)
 	e.c = nil
 	registry[e.id].Store(nil)
@@ -159,68 +152,28 @@ type Stop struct {
 }
 
 // Run executes guest code from pc until a handler asks to stop, the guest
-// faults, or an exception stops it. Emulation runs in slices: for its first
-// slices the TLB is flushed between them, which is when QEMU resizes it.
+// faults, or an exception stops it.
 func (e *Engine) Run(pc uint64) Stop {
-	e.startKicker()
-	defer e.stopKicker()
-	for {
-		uerr := C.xemu_run(e.c, C.uint64_t(pc))
-		stop := int(e.c.stop)
-		pc = e.PC()
-		switch {
-		case stop == C.XSTOP_FAULT:
-			f := Fault{PC: pc, Addr: uint64(e.c.fault_addr), Mapped: e.c.fault_mapped != 0}
-			f.Access = mem.Prot(e.c.fault_access)
-			// The refused page is in the TLB as a trap entry: drop it.
-			C.xemu_flush_tlb(e.c)
-			return Stop{Kind: StopFault, Fault: f, PC: pc}
-		case stop == C.XSTOP_REQUESTED:
-			return Stop{Kind: StopRequested, PC: pc}
-		case stop == C.XSTOP_INTERRUPT:
-			return Stop{Kind: StopException, Intno: uint32(e.c.intno), PC: pc}
-		case uerr != C.UC_ERR_OK:
-			return Stop{Kind: StopInvalid, PC: pc, Err: check(uerr)}
-		}
-		// A kick: a slice ended.
-		e.slices++
-		if e.slices <= e.growSlices {
-			C.xemu_flush_tlb(e.c)
-		}
-		pc = e.arch.resumePC(e, pc)
+	uerr := C.xemu_run(e.c, C.uint64_t(pc))
+	pc = e.PC()
+	switch int(e.c.stop) {
+	case C.XSTOP_FAULT:
+		f := Fault{PC: pc, Addr: uint64(e.c.fault_addr), Mapped: e.c.fault_mapped != 0}
+		f.Access = mem.Prot(e.c.fault_access)
+		// The refused page is in the TLB as a trap entry: drop it.
+		C.xemu_flush_tlb(e.c)
+		return Stop{Kind: StopFault, Fault: f, PC: pc}
+	case C.XSTOP_REQUESTED:
+		return Stop{Kind: StopRequested, PC: pc}
+	case C.XSTOP_INTERRUPT:
+		return Stop{Kind: StopException, Intno: uint32(e.c.intno), PC: pc}
 	}
-}
-
-// startKicker ends a slice every 10 ms while the TLB may still need to grow.
-func (e *Engine) startKicker() {
-	if e.slices >= e.growSlices || e.kickStop != nil {
-		return
+	if uerr != C.UC_ERR_OK {
+		return Stop{Kind: StopInvalid, PC: pc, Err: check(uerr)}
 	}
-	stop := make(chan struct{})
-	e.kickStop = stop
-	e.kickDone.Add(1)
-	go func() {
-		defer e.kickDone.Done()
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for n := e.slices; n < e.growSlices; n++ {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				C.xemu_kick(e.c)
-			}
-		}
-	}()
-}
-
-func (e *Engine) stopKicker() {
-	if e.kickStop == nil {
-		return
-	}
-	close(e.kickStop)
-	e.kickDone.Wait()
-	e.kickStop = nil
+	// Emulation ends only when asked; an unexplained return is reported
+	// as a request so the caller looks at its own state.
+	return Stop{Kind: StopRequested, PC: pc}
 }
 
 // RequestStop makes Run return StopRequested once the current hook returns.
@@ -292,13 +245,14 @@ func (e *Engine) FlushCode() { C.xemu_flush_code(e.c) }
 // Stats are counters for tests and benchmarks.
 type Stats struct {
 	TLBFills, Syscalls uint64
-	Slices             int
+	// GrowFlushes counts the TLB flushes made so the TLB could grow.
+	GrowFlushes uint64
 }
 
 func (e *Engine) Stats() Stats {
-	return Stats{TLBFills: uint64(e.c.tlb_fills), Syscalls: uint64(e.c.syscalls), Slices: e.slices}
+	return Stats{TLBFills: uint64(e.c.tlb_fills), Syscalls: uint64(e.c.syscalls), GrowFlushes: uint64(e.c.grow_flushes)}
 }
 
-// SetGrowSlices sets how many early slices flush the TLB so it can grow (0:
-// never; for measuring what growth buys).
-func (e *Engine) SetGrowSlices(n int) { e.growSlices = n }
+// SetTLBGrowth sets how many times the TLB may be flushed so that it grows
+// (0: never; for measuring what growth buys).
+func (e *Engine) SetTLBGrowth(n int) { e.c.grow_left = C.int(n) }

@@ -55,6 +55,9 @@ typedef struct xemu_engine {
 
   int fill_any; // answer any present page, whatever the access (invalidation)
   uint64_t tlb_fills;
+  // TLB growth: flush after grow_every more misses, grow_left more times.
+  uint64_t fills_at_flush, grow_every, grow_flushes;
+  int grow_left;
   uint64_t syscalls;
   uc_hook hooks[4];
 } xemu_engine;
@@ -71,8 +74,11 @@ uc_err xemu_reg_write_bytes(xemu_engine *x, int reg, const void *buf);
 uc_err xemu_flush_tlb(xemu_engine *x);
 uc_err xemu_invalidate_code(xemu_engine *x, uint64_t start, uint64_t end);
 uc_err xemu_flush_code(xemu_engine *x);
+// Stops emulation from inside a hook. Never call uc_emu_stop from another
+// thread: Unicorn 2.1.4 then leaves translated code right after a load or store
+// but resumes at that same instruction, running it twice (a load into its own
+// base register then reads a wild address).
 void xemu_request_stop(xemu_engine *x);
-void xemu_kick(xemu_engine *x);
 uc_err xemu_read_cp_reg(xemu_engine *x, int op0, int op1, int crn, int crm,
                         int op2, uint64_t *v);
 

@@ -143,10 +143,10 @@ func (t *Task) run(pc uint64) (int, error) {
 		}
 		switch stop.Kind {
 		case cpu.StopFault:
-			return 0, &ExitError{Signal: unix.SIGSEGV, Why: "guest " + stop.Fault.String()}
+			return 0, &ExitError{Signal: unix.SIGSEGV, Why: "guest " + stop.Fault.String() + t.P.where(stop.PC)}
 		case cpu.StopException:
 			sig, why := t.P.ABI.ExceptionSignal(stop.Intno)
-			return 0, &ExitError{Signal: sig, Why: fmt.Sprintf("guest %s at pc %#x", why, stop.PC)}
+			return 0, &ExitError{Signal: sig, Why: fmt.Sprintf("guest %s at pc %#x%s", why, stop.PC, t.P.where(stop.PC))}
 		case cpu.StopInvalid:
 			return 0, &ExitError{Signal: unix.SIGILL, Why: fmt.Sprintf("guest illegal instruction at pc %#x (%v)", stop.PC, stop.Err)}
 		default:
@@ -216,3 +216,12 @@ func (t *Task) exit(status int) {
 
 // errnoResult is how Linux returns an error: -errno in the result register.
 func errnoResult(e unix.Errno) uint64 { return uint64(-int64(e)) }
+
+// where names the mapping holding a guest address, for error messages.
+func (p *Process) where(a uint64) string {
+	m, ok := p.Mem.Find(mem.GuestAddr(a))
+	if !ok || m.Name == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (%s+%#x)", m.Name, a-uint64(m.Start)+m.Offset)
+}
