@@ -179,7 +179,9 @@ func (s *AddressSpace) Map(r MapRequest) (GuestAddr, error) {
 			return 0, unix.EEXIST
 		}
 	default:
-		hint := GuestAddr(pageDown(uint64(r.Addr)))
+		// Linux rounds a hint up (PAGE_ALIGN): the page holding an unaligned
+		// hint is below the hint, so it is not what the caller asked for.
+		hint := GuestAddr(pageUp(uint64(r.Addr)))
 		if hint != 0 && s.free(hint, length) {
 			addr = hint
 		} else {
@@ -482,17 +484,24 @@ type HostRange struct {
 // piece, for host calls that act on memory itself (madvise, msync, mincore).
 // ENOMEM if part of the range is not mapped, as Linux says.
 func (s *AddressSpace) HostRanges(a GuestAddr, n uint64) ([]HostRange, error) {
+	out, complete := s.MappedRanges(a, n)
+	if !complete {
+		return nil, unix.ENOMEM
+	}
+	return out, nil
+}
+
+// MappedRanges is HostRanges over only the mapped pieces of [a, a+n);
+// complete says whether nothing was missing. Linux's madvise acts on the
+// mapped pieces of a range with holes and then reports ENOMEM.
+func (s *AddressSpace) MappedRanges(a GuestAddr, n uint64) (out []HostRange, complete bool) {
 	end := GuestAddr(pageUp(uint64(a) + n))
 	if uint64(end) < uint64(a) || uint64(end) > uint64(s.Limit) {
-		return nil, unix.ENOMEM
+		return nil, false
 	}
-	if !s.covered(a, end) {
-		return nil, unix.ENOMEM
-	}
-	var out []HostRange
 	for _, m := range s.maps.overlapping(a, end) {
 		lo, hi := max(m.Start, a), min(m.End, end)
 		out = append(out, HostRange{Guest: lo, Host: s.arena + uintptr(m.Phys+uint64(lo-m.Start)), Len: uint64(hi - lo), Map: m})
 	}
-	return out, nil
+	return out, s.covered(a, end)
 }
