@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 
@@ -20,6 +21,8 @@ type Target struct {
 	Platform  string
 	HWCap     uint64
 	HWCap2    uint64
+	// CPUID identifies the emulated CPU (MIDR) for /proc/cpuinfo.
+	CPUID uint64
 	// MinSigStkSz, if non-zero, is passed as AT_MINSIGSTKSZ.
 	MinSigStkSz uint64
 	// Randomize places the stack, a PIE and the heap at random offsets, as
@@ -267,7 +270,7 @@ func mapImage(s *mem.AddressSpace, f *File, base uint64) (bias, end uint64, err 
 		}
 		if p.Filesz > 0 {
 			_, err := s.Map(mem.MapRequest{Addr: mem.GuestAddr(start), Length: pageUp(fileEnd) - start, Prot: prot,
-				Fixed: true, FD: f.fd, Offset: pageDown(p.Off), Name: f.Path})
+				Fixed: true, FD: f.fd, Offset: pageDown(p.Off), Name: f.absHost()})
 			if err != nil {
 				return 0, 0, fmt.Errorf("mapping segment at %#x: %w", start, err)
 			}
@@ -307,4 +310,12 @@ func mapImage(s *mem.AddressSpace, f *File, base uint64) (bias, end uint64, err 
 		}
 	}
 	return bias, end, nil
+}
+
+// absHost is the file's absolute host path, the name its mappings carry.
+func (f *File) absHost() string {
+	if p, err := filepath.Abs(f.Host); err == nil {
+		return p
+	}
+	return f.Host
 }

@@ -1,6 +1,9 @@
 package syscall
 
 import (
+	"fmt"
+	"runtime"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -36,12 +39,15 @@ func init() {
 		FlockOut: func(t *Task, a mem.GuestAddr, fl *unix.Flock_t) error { return copyOutStruct(t, a, fl) },
 		SetTLS:   func(e *cpu.Engine, v uint64) error { return e.SetReg(cpu.A64TPIDR, v) },
 		Target:   aarch64Target,
+		CPUInfo:  aarch64CPUInfo,
 	})
 }
 
 func aarch64Target(e *cpu.Engine) *loader.Target {
 	hw, hw2 := aarch64HWCaps(e)
+	midr, _ := e.SysReg(3, 0, 0, 0, 0)
 	return &loader.Target{
+		CPUID:   midr,
 		Machine: loader.EMAArch64,
 		Class:   64,
 		// arch/arm64/include/asm/elf.h: ELF_ET_DYN_BASE is 2/3 of the 48-bit space.
@@ -315,4 +321,46 @@ func aarch64Statfs(st *unix.Statfs_t) []byte {
 		Bavail: int64(st.Bavail), Files: int64(st.Files), Ffree: int64(st.Ffree), Fsid: st.Fsid.Val,
 		Namelen: st.Namelen, Frsize: st.Frsize, Flags: st.Flags}
 	return asBytes(&g)
+}
+
+// aarch64HWCapNames are the /proc/cpuinfo feature names of AT_HWCAP's and
+// AT_HWCAP2's bits, in order (arch/arm64/kernel/cpuinfo.c).
+var aarch64HWCapNames = []string{
+	"fp", "asimd", "evtstrm", "aes", "pmull", "sha1", "sha2", "crc32", "atomics", "fphp", "asimdhp",
+	"cpuid", "asimdrdm", "jscvt", "fcma", "lrcpc", "dcpop", "sha3", "sm3", "sm4", "asimddp", "sha512",
+	"sve", "asimdfhm", "dit", "uscat", "ilrcpc", "flagm", "ssbs", "sb", "paca", "pacg",
+}
+
+var aarch64HWCap2Names = []string{
+	"dcpodp", "sve2", "sveaes", "svepmull", "svebitperm", "svesha3", "svesm4", "flagm2", "frint",
+	"svei8mm", "svef32mm", "svef64mm", "svebf16", "i8mm", "bf16", "dgh", "rng", "bti", "mte",
+}
+
+// aarch64CPUInfo renders /proc/cpuinfo as arm64's c_show does, one block per
+// host CPU, for the emulated CPU model.
+func aarch64CPUInfo(p *Process) string {
+	var feats []string
+	for i, n := range aarch64HWCapNames {
+		if p.HWCap&(1<<i) != 0 {
+			feats = append(feats, n)
+		}
+	}
+	for i, n := range aarch64HWCap2Names {
+		if p.HWCap2&(1<<i) != 0 {
+			feats = append(feats, n)
+		}
+	}
+	midr := p.CPUID
+	var b strings.Builder
+	for cpu := 0; cpu < runtime.NumCPU(); cpu++ {
+		fmt.Fprintf(&b, "processor\t: %d\n", cpu)
+		fmt.Fprintf(&b, "BogoMIPS\t: %d.%02d\n", 125, 0)
+		fmt.Fprintf(&b, "Features\t: %s\n", strings.Join(feats, " "))
+		fmt.Fprintf(&b, "CPU implementer\t: 0x%02x\n", (midr>>24)&0xff)
+		fmt.Fprintf(&b, "CPU architecture: 8\n")
+		fmt.Fprintf(&b, "CPU variant\t: 0x%x\n", (midr>>20)&0xf)
+		fmt.Fprintf(&b, "CPU part\t: 0x%03x\n", (midr>>4)&0xfff)
+		fmt.Fprintf(&b, "CPU revision\t: %d\n\n", midr&0xf)
+	}
+	return b.String()
 }

@@ -40,6 +40,8 @@ type ABI struct {
 	// FlockIn and FlockOut convert struct flock.
 	FlockIn  func(t *Task, a mem.GuestAddr) (*unix.Flock_t, error)
 	FlockOut func(t *Task, a mem.GuestAddr, fl *unix.Flock_t) error
+	// CPUInfo renders /proc/cpuinfo for the emulated CPU.
+	CPUInfo func(p *Process) string
 	// SetTLS sets the thread pointer register.
 	SetTLS func(e *cpu.Engine, v uint64) error
 	// Target gives the loader what it needs (hwcaps read from the engine).

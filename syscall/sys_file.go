@@ -76,6 +76,9 @@ func openat(t *Task, a Args) (uint64, error) {
 		return 0, err
 	}
 	flags := openFlagsToHost(a.Int(2))
+	if fd, err := t.procFile(p, flags); fd >= 0 || err != nil {
+		return uint64(fd), err
+	}
 	var host string
 	if guestfs.IsSelfExe(p) {
 		host = t.P.FS.Exe

@@ -32,6 +32,11 @@ type Process struct {
 	// close or replace.
 	reserved map[int]bool
 
+	// HWCap and HWCap2 are what the CPU implements (AT_HWCAP, /proc/cpuinfo).
+	HWCap, HWCap2 uint64
+	// CPUID is the emulated CPU's identification register (MIDR).
+	CPUID uint64
+
 	personality uint32
 	limits      map[int]*rlimit
 	sigactions  []sigDisposition
@@ -107,6 +112,8 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 
 	target := abi.Target(e)
 	target.Randomize = !cfg.NoRandomize
+	p.HWCap, p.HWCap2 = target.HWCap, target.HWCap2
+	p.CPUID = target.CPUID
 	stack, err := loader.MapStack(space, target, false)
 	if err != nil {
 		return 0, fmt.Errorf("mapping the stack: %w", err)
@@ -175,6 +182,7 @@ func (t *Task) Syscall(e *cpu.Engine) {
 		e.SetSyscallResult(errnoResult(unix.ENOSYS))
 		return
 	}
+	defer t.recoverHandler(ent, e)
 	a := abi.decode(raw, ent.Args)
 	var pre string
 	if t.P.Strace != nil {
@@ -224,4 +232,13 @@ func (p *Process) where(a uint64) string {
 		return ""
 	}
 	return fmt.Sprintf(" (%s+%#x)", m.Name, a-uint64(m.Start)+m.Offset)
+}
+
+// recoverHandler turns a bug in a handler (a Go panic) into one line on
+// stderr and EFAULT for the guest, instead of a crash with a stack trace.
+func (t *Task) recoverHandler(ent *Entry, e *cpu.Engine) {
+	if r := recover(); r != nil {
+		fmt.Fprintf(os.Stderr, "xemu: internal error in %s: %v (please report)\n", ent.Name, r)
+		e.SetSyscallResult(errnoResult(unix.EFAULT))
+	}
 }

@@ -1,0 +1,109 @@
+package guestfs
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// ProcFile names a /proc file that must describe the guest, not the emulator.
+type ProcFile int
+
+const (
+	ProcNone ProcFile = iota
+	ProcMaps
+	ProcAuxv
+	ProcCmdline
+	ProcCPUInfo
+	ProcExe
+)
+
+// Proc says which emulated /proc file an absolute guest path names: the
+// guest's own process through /proc/self, /proc/thread-self or its pid, or
+// /proc/cpuinfo.
+func Proc(p string) ProcFile {
+	if !strings.HasPrefix(p, "/proc/") {
+		return ProcNone
+	}
+	if p == "/proc/cpuinfo" {
+		return ProcCPUInfo
+	}
+	rest := strings.TrimPrefix(p, "/proc/")
+	who, file, ok := strings.Cut(rest, "/")
+	if !ok {
+		return ProcNone
+	}
+	pid := itoa(unix.Getpid())
+	switch {
+	case who == "self" || who == "thread-self" || who == pid:
+	case strings.HasPrefix(file, "task/"):
+		return ProcNone
+	default:
+		return ProcNone
+	}
+	switch file {
+	case "maps":
+		return ProcMaps
+	case "auxv":
+		return ProcAuxv
+	case "cmdline":
+		return ProcCmdline
+	case "exe":
+		return ProcExe
+	}
+	return ProcNone
+}
+
+// MapLine is one line of /proc/PID/maps.
+type MapLine struct {
+	Start, End   uint64
+	Read, Write  bool
+	Exec, Shared bool
+	Offset       uint64
+	Dev, Inode   uint64
+	Name         string
+}
+
+// Maps renders /proc/PID/maps as Linux's show_map_vma does: the line is
+// padded to 25 + 6 * pointer size - 1 columns and a space, then the name.
+func Maps(lines []MapLine, pointerBytes int) string {
+	var b strings.Builder
+	width := 25 + pointerBytes*6 - 1
+	for _, l := range lines {
+		perm := []byte("---p")
+		if l.Read {
+			perm[0] = 'r'
+		}
+		if l.Write {
+			perm[1] = 'w'
+		}
+		if l.Exec {
+			perm[2] = 'x'
+		}
+		if l.Shared {
+			perm[3] = 's'
+		}
+		s := fmt.Sprintf("%08x-%08x %s %08x %02x:%02x %d ", l.Start, l.End, perm, l.Offset,
+			unix.Major(l.Dev), unix.Minor(l.Dev), l.Inode)
+		if l.Name != "" {
+			if len(s) < width {
+				s += strings.Repeat(" ", width-len(s))
+			}
+			s += " " + l.Name
+		}
+		b.WriteString(s)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Cmdline is /proc/PID/cmdline: the arguments, each NUL-terminated.
+func Cmdline(argv []string) string {
+	var b strings.Builder
+	for _, a := range argv {
+		b.WriteString(a)
+		b.WriteByte(0)
+	}
+	return b.String()
+}
