@@ -123,5 +123,9 @@ func write(t target, nums map[string]uint64) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(t.file, src, 0o644)
+	out := t.file
+	if dir := os.Getenv("XEMU_GEN_OUT"); dir != "" {
+		out = dir + "/" + t.file
+	}
+	return os.WriteFile(out, src, 0o644)
 }
