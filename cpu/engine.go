@@ -181,10 +181,16 @@ func (e *Engine) RequestStop() { C.xemu_request_stop(e.c) }
 
 // Syscall is the system call being handled: its number and arguments.
 func (e *Engine) Syscall() (nr uint64, args [7]uint64) {
-	for i := range args {
-		args[i] = uint64(e.c.sc_args[i])
-	}
-	return uint64(e.c.sc_nr), args
+	return uint64(e.c.sc_nr), *e.SyscallArgs()
+}
+
+// SyscallNr is the number of the system call being handled.
+func (e *Engine) SyscallNr() uint64 { return uint64(e.c.sc_nr) }
+
+// SyscallArgs points at the argument registers of the system call being
+// handled (valid until the handler returns), so the hot path copies nothing.
+func (e *Engine) SyscallArgs() *[7]uint64 {
+	return (*[7]uint64)(unsafe.Pointer(&e.c.sc_args[0]))
 }
 
 // SetSyscallResult sets the value the guest sees in its result register.

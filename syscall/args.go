@@ -47,8 +47,8 @@ func (a Args) Addr(i int) mem.GuestAddr { return mem.GuestAddr(a[i]) }
 func (a Args) FD(i int) int             { return a.Int(i) }
 
 // decode turns raw registers into Args according to kinds.
-func (abi *ABI) decode(raw [7]uint64, kinds []ArgKind) Args {
-	var a Args
+func (abi *ABI) decode(raw *[7]uint64, kinds []ArgKind, a *Args) {
+	*a = Args{}
 	r := 0
 	for i, k := range kinds {
 		if r >= len(raw) {
@@ -87,5 +87,4 @@ func (abi *ABI) decode(raw [7]uint64, kinds []ArgKind) Args {
 		a[i] = raw[r]
 		r++
 	}
-	return a
 }

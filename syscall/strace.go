@@ -26,7 +26,9 @@ func (t *Task) formatCall(e *Entry, a Args) string {
 func (t *Task) formatArg(k ArgKind, a Args, i int) string {
 	v := a[i]
 	switch k {
-	case KInt, KFD, KLong:
+	case KInt, KFD:
+		return strconv.Itoa(a.Int(i))
+	case KLong:
 		return strconv.FormatInt(int64(v), 10)
 	case KDirFD:
 		if a.Int(i) == unix.AT_FDCWD {

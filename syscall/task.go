@@ -57,6 +57,7 @@ type Task struct {
 	sigMask       uint64
 	name          [16]byte
 	altStack      altStack
+	args          Args // the arguments of the call being handled
 }
 
 // Config is how a guest process starts.
@@ -168,7 +169,7 @@ func (t *Task) Exception(e *cpu.Engine, intno uint32) bool { return true }
 
 // Syscall implements cpu.Handler: decode, dispatch, encode the result.
 func (t *Task) Syscall(e *cpu.Engine) {
-	nr, raw := e.Syscall()
+	nr, raw := e.SyscallNr(), e.SyscallArgs()
 	abi := t.P.ABI
 	ent := abi.Lookup(nr)
 	if ent == nil || ent.Fn == nil {
@@ -183,15 +184,22 @@ func (t *Task) Syscall(e *cpu.Engine) {
 		return
 	}
 	defer t.recoverHandler(ent, e)
-	a := abi.decode(raw, ent.Args)
+	// On a 64-bit guest every argument is already what handlers read (Args'
+	// accessors narrow C ints themselves); 32-bit guests need register pairs
+	// joined and longs sign-extended.
+	a := (*Args)(raw)
+	if abi.Class == 32 {
+		a = &t.args
+		abi.decode(raw, ent.Args, a)
+	}
 	var pre string
 	if t.P.Strace != nil {
-		pre = t.formatCall(ent, a)
+		pre = t.formatCall(ent, *a)
 		if ent.Ret == RetNone {
 			t.tracef("%s\n", pre)
 		}
 	}
-	r, err := ent.Fn(t, a)
+	r, err := ent.Fn(t, *a)
 	if err != nil {
 		errno, ok := err.(unix.Errno)
 		if !ok {
