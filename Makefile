@@ -7,8 +7,8 @@ export CGO_LDFLAGS_ALLOW := -Wl,--no-relax
 export GOFLAGS := -ldflags=-linkmode=external
 STATIC_LDFLAGS := -linkmode external -extldflags "-static -Wl,--no-relax"
 APT_PACKAGES := gcc libc6-dev gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross \
-	libc6-dev-armhf-cross qemu-user busybox-static file binutils-aarch64-linux-gnu \
-	binutils-arm-linux-gnueabihf debootstrap
+	libc6-dev-armhf-cross gcc-arm-linux-gnueabi libc6-dev-armel-cross qemu-user busybox-static file \
+	binutils-aarch64-linux-gnu binutils-arm-linux-gnueabihf debootstrap
 
 .PHONY: all deps build demo test bench vet clean fixtures
 
@@ -42,11 +42,13 @@ vet: deps
 	go vet ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 
-# Real Debian arm64 binaries the tests run: busybox-static, and a root file
-# system (debootstrap's first stage) used as sysroot.
+# Real Debian arm64 and armhf binaries the tests run: busybox-static, and a
+# root file system (debootstrap's first stage) used as sysroot.
 fixtures: deps
 	.ci/debs arm64 .cache/arm64-debs busybox-static
 	.ci/rootfs arm64 .cache/rootfs-arm64
+	.ci/debs armhf .cache/armhf-debs busybox-static
+	.ci/rootfs armhf .cache/rootfs-armhf
 
 test: build vet fixtures
 	go test -count=1 -timeout 40m ./...

@@ -3,6 +3,13 @@ package cpu
 // #include "engine.h"
 import "C"
 
+import (
+	"encoding/binary"
+	"fmt"
+
+	"xemu/cpu/mem"
+)
+
 // ARM (32-bit) registers.
 const (
 	ARMR0    Reg = C.UC_ARM_REG_R0 // R0..R12 are consecutive
@@ -13,6 +20,9 @@ const (
 	ARMFPSCR Reg = C.UC_ARM_REG_FPSCR
 	ARMTLS   Reg = C.UC_ARM_REG_C13_C0_3 // TPIDRURO, the user read-only thread register
 	ARMD0    Reg = C.UC_ARM_REG_D0       // D0..D31 are consecutive
+	ARMFPSID Reg = C.UC_ARM_REG_FPSID    // VFP identification
+	ARMMVFR0 Reg = C.UC_ARM_REG_MVFR0    // VFP/NEON feature registers
+	ARMMVFR1 Reg = C.UC_ARM_REG_MVFR1
 )
 
 // ARM CPU models; the model is a parameter so ARMv6 and ARMv5 programs can
@@ -43,4 +53,54 @@ var ARM = &Arch{
 		}
 		return pc
 	},
+}
+
+// CoprocReg reads an ARM coprocessor register (mrc p<cp>, <opc1>, rX, c<crn>,
+// c<crm>, <opc2>): the cp15 ID registers that say what the CPU implements.
+func (e *Engine) CoprocReg(cp, opc1, crn, crm, opc2 int) (uint64, error) {
+	var v C.uint64_t
+	err := check(C.xemu_read_arm_cp_reg(e.c, C.int(cp), C.int(opc1), C.int(crn), C.int(crm), C.int(opc2), &v))
+	return uint64(v), err
+}
+
+// MediaFeatures reads MVFR0 and MVFR1, the VFP and Advanced SIMD feature
+// registers. Unicorn does not expose them as registers, so a probe reads them
+// the way Linux's vfp_init does, with vmrs, on a scratch page mapped for the
+// purpose and unmapped after; the registers it touches are put back.
+func (e *Engine) MediaFeatures() (mvfr0, mvfr1 uint32, err error) {
+	if e.arch != ARM {
+		return 0, 0, fmt.Errorf("cpu: MVFR registers are ARM's")
+	}
+	probe := []uint32{
+		0xeef70a10, // vmrs r0, mvfr0
+		0xeef61a10, // vmrs r1, mvfr1
+		0xe7f000f0, // udf #0: ends the run
+	}
+	code := make([]byte, 4*len(probe))
+	for i, w := range probe {
+		binary.LittleEndian.PutUint32(code[4*i:], w)
+	}
+	s := e.space
+	at, err := s.Map(mem.MapRequest{Length: mem.PageSize, Prot: mem.ProtRead | mem.ProtExec, FD: -1})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer s.Unmap(at, mem.PageSize)
+	if err := s.Poke(at, code); err != nil {
+		return 0, 0, err
+	}
+	saved := map[Reg]uint64{}
+	for _, r := range []Reg{ARMR0, ARMR0 + 1, ARMPC, ARMCPSR} {
+		saved[r] = e.Reg(r)
+	}
+	defer func() {
+		for r, v := range saved {
+			e.SetReg(r, v)
+		}
+	}()
+	stop := e.Run(uint64(at))
+	if stop.Kind != StopInvalid || stop.PC != uint64(at)+8 {
+		return 0, 0, fmt.Errorf("cpu: MVFR probe stopped at %#x (kind %d)", stop.PC, stop.Kind)
+	}
+	return uint32(e.Reg(ARMR0)), uint32(e.Reg(ARMR0 + 1)), nil
 }

@@ -306,3 +306,12 @@ uc_err xemu_read_cp_reg(xemu_engine *x, int op0, int op1, int crn, int crm,
   *v = r.val;
   return err;
 }
+
+uc_err xemu_read_arm_cp_reg(xemu_engine *x, int cp, int opc1, int crn, int crm,
+                            int opc2, uint64_t *v) {
+  uc_arm_cp_reg r = {.cp = cp, .crn = crn, .crm = crm, .opc1 = opc1,
+                     .opc2 = opc2};
+  uc_err err = uc_reg_read(x->uc, UC_ARM_REG_CP_REG, &r);
+  *v = r.val;
+  return err;
+}

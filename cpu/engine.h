@@ -81,5 +81,9 @@ uc_err xemu_flush_code(xemu_engine *x);
 void xemu_request_stop(xemu_engine *x);
 uc_err xemu_read_cp_reg(xemu_engine *x, int op0, int op1, int crn, int crm,
                         int op2, uint64_t *v);
+// Reads an ARM (32-bit) coprocessor register: the ID registers that say what
+// the CPU implements.
+uc_err xemu_read_arm_cp_reg(xemu_engine *x, int cp, int opc1, int crn, int crm,
+                            int opc2, uint64_t *v);
 
 #endif

@@ -26,8 +26,16 @@ type Target struct {
 	// MinSigStkSz, if non-zero, is passed as AT_MINSIGSTKSZ.
 	MinSigStkSz uint64
 	// Randomize places the stack, a PIE and the heap at random offsets, as
-	// Linux's ASLR does.
+	// Linux's ASLR does, by up to RandPages pages each.
 	Randomize bool
+	RandPages RandPages
+}
+
+// RandPages are the ranges of Linux's ASLR, in pages, for an architecture:
+// a PIE's base and the mmap base move by mmap_rnd_bits, the stack by
+// STACK_RND_MASK, the heap by arch_randomize_brk's range.
+type RandPages struct {
+	Dyn, Stack, Mmap, Brk int
 }
 
 // File is an ELF program opened for loading.
@@ -132,8 +140,7 @@ func Load(s *mem.AddressSpace, t *Target, prog, interp *File) (*Image, error) {
 	if prog.Header.Type == etDyn {
 		base = t.DynBase
 		if t.Randomize {
-			// arm64's mmap_rnd_bits minimum: 18 bits of pages.
-			base += uint64(mrand.IntN(1<<18)) * mem.PageSize
+			base += randomPages(t.RandPages.Dyn)
 		}
 	}
 	bias, end, err := mapImage(s, prog, base)
@@ -154,7 +161,7 @@ func Load(s *mem.AddressSpace, t *Target, prog, interp *File) (*Image, error) {
 	}
 	img.BrkStart = end
 	if t.Randomize && h.Type == etDyn {
-		img.BrkStart += uint64(mrand.IntN(1<<13)) * mem.PageSize
+		img.BrkStart += randomPages(t.RandPages.Brk)
 	}
 	if interp != nil {
 		if err := t.check(interp); err != nil {
@@ -203,6 +210,14 @@ func phdrAddr(h *Header, bias uint64) uint64 {
 		}
 	}
 	return 0
+}
+
+// randomPages is a random multiple of the page size below n pages.
+func randomPages(n int) uint64 {
+	if n <= 0 {
+		return 0
+	}
+	return uint64(mrand.IntN(n)) * mem.PageSize
 }
 
 func pageDown(a uint64) uint64 { return a &^ (mem.PageSize - 1) }

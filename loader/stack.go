@@ -3,7 +3,6 @@ package loader
 import (
 	"crypto/rand"
 	"encoding/binary"
-	mrand "math/rand/v2"
 
 	"golang.org/x/sys/unix"
 
@@ -51,7 +50,7 @@ type Stack struct {
 func MapStack(s *mem.AddressSpace, t *Target, execStack bool) (*Stack, error) {
 	top := t.StackTop
 	if t.Randomize {
-		top -= uint64(mrand.IntN(1<<14)) * mem.PageSize
+		top -= randomPages(t.RandPages.Stack)
 	}
 	prot := mem.ProtRead | mem.ProtWrite
 	if execStack {
@@ -66,7 +65,7 @@ func MapStack(s *mem.AddressSpace, t *Target, execStack bool) (*Stack, error) {
 	gap := max(t.StackSize, 128<<20)
 	st.MmapTop = pageDown(top - gap)
 	if t.Randomize {
-		st.MmapTop -= uint64(mrand.IntN(1<<16)) * mem.PageSize
+		st.MmapTop -= randomPages(t.RandPages.Mmap)
 	}
 	s.SetMmapTop(mem.GuestAddr(st.MmapTop))
 	return st, nil

@@ -54,6 +54,9 @@ func aarch64Target(e *cpu.Engine) *loader.Target {
 		DynBase:   (2 * (1 << 48) / 3) &^ 0xfff,
 		StackTop:  1 << 48,
 		StackSize: 8 << 20,
+		// arm64's mmap_rnd_bits minimum (18) for a PIE, 14 bits of stack
+		// pages, 16 of mmap base, 32 MiB of heap.
+		RandPages: loader.RandPages{Dyn: 1 << 18, Stack: 1 << 14, Mmap: 1 << 16, Brk: 1 << 13},
 		Platform:  "aarch64",
 		HWCap:     hw,
 		HWCap2:    hw2,
@@ -127,14 +130,14 @@ type aarch64StatT struct {
 	_         [2]uint32
 }
 
-func aarch64Stat(st *unix.Stat_t) []byte {
+func aarch64Stat(st *unix.Stat_t) ([]byte, error) {
 	g := aarch64StatT{
 		Dev: st.Dev, Ino: st.Ino, Mode: st.Mode, Nlink: uint32(st.Nlink), UID: st.Uid, GID: st.Gid,
 		Rdev: st.Rdev, Size: st.Size, Blksize: int32(st.Blksize), Blocks: st.Blocks,
 		Atime: st.Atim.Sec, AtimeNsec: uint64(st.Atim.Nsec), Mtime: st.Mtim.Sec, MtimeNsec: uint64(st.Mtim.Nsec),
 		Ctime: st.Ctim.Sec, CtimeNsec: uint64(st.Ctim.Nsec),
 	}
-	return asBytes(&g)
+	return asBytes(&g), nil
 }
 
 // asBytes views a layout struct as its bytes (guest and host are both
@@ -316,11 +319,11 @@ type aarch64StatfsT struct {
 	Spare                                            [4]int64
 }
 
-func aarch64Statfs(st *unix.Statfs_t) []byte {
+func aarch64Statfs(st *unix.Statfs_t) ([]byte, error) {
 	g := aarch64StatfsT{Type: st.Type, Bsize: st.Bsize, Blocks: int64(st.Blocks), Bfree: int64(st.Bfree),
 		Bavail: int64(st.Bavail), Files: int64(st.Files), Ffree: int64(st.Ffree), Fsid: st.Fsid.Val,
 		Namelen: st.Namelen, Frsize: st.Frsize, Flags: st.Flags}
-	return asBytes(&g)
+	return asBytes(&g), nil
 }
 
 // aarch64HWCapNames are the /proc/cpuinfo feature names of AT_HWCAP's and

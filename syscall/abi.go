@@ -30,10 +30,19 @@ type ABI struct {
 	StartThread func(e *cpu.Engine, entry, sp uint64) error
 	// ExceptionSignal maps a CPU exception to the signal Linux sends.
 	ExceptionSignal func(intno uint32) (unix.Signal, string)
-	// Stat encodes a host stat as the guest's struct stat.
-	Stat func(st *unix.Stat_t) []byte
-	// Statfs encodes a host statfs as the guest's struct statfs.
-	Statfs func(st *unix.Statfs_t) []byte
+	// Stat encodes a host stat as the guest's struct stat; EOVERFLOW if a
+	// value does not fit it (a 32-bit struct stat's size or inode).
+	Stat func(st *unix.Stat_t) ([]byte, error)
+	// Statfs encodes a host statfs as the guest's struct statfs; EOVERFLOW
+	// if a count does not fit it.
+	Statfs func(st *unix.Statfs_t) ([]byte, error)
+	// Stat64, Statfs64 and Flock64In/Out are the large-file layouts of
+	// 32-bit ABIs (fstat64, statfs64, fcntl64); nil on 64-bit ones.
+	// Statfs64 also checks the size the caller passed.
+	Stat64     func(st *unix.Stat_t) []byte
+	Statfs64   func(sz uint64, st *unix.Statfs_t) ([]byte, error)
+	Flock64In  func(t *Task, a mem.GuestAddr) (*unix.Flock_t, error)
+	Flock64Out func(t *Task, a mem.GuestAddr, fl *unix.Flock_t) error
 	// Rusage and Sysinfo encode those host structs for the guest.
 	Rusage  func(ru *unix.Rusage) []byte
 	Sysinfo func(si *unix.Sysinfo_t) []byte
@@ -48,6 +57,18 @@ type ABI struct {
 	Target func(e *cpu.Engine) *loader.Target
 	// Limit is the end of user space; StackTop where the stack starts.
 	Limit uint64
+	// KernelPages maps what the kernel provides outside user space (ARM's
+	// vector page with the kuser helpers), or is nil.
+	KernelPages func(s *mem.AddressSpace) error
+	// Impl names the entry implementing a call that the architecture
+	// numbers under another name, as its kernel's syscall table does
+	// (arch/arm/tools/syscall.tbl: getuid is sys_getuid16, getuid32 is
+	// sys_getuid, ugetrlimit is sys_getrlimit).
+	Impl map[string]string
+	// SmallDirCookies: directory offsets (d_off, telldir) must fit a 32-bit
+	// off_t, as a 32-bit kernel makes them; the host's 64-bit cookies are
+	// replaced per open directory (dircookie.go).
+	SmallDirCookies bool
 
 	table   []*Entry
 	private map[uint64]*Entry
@@ -74,6 +95,9 @@ type Entry struct {
 	Ret     RetKind
 	Support Support
 	Note    string // what is missing (Partial) or why not (Unimplemented)
+	// Time64: the call's struct timespec arguments are the 64-bit
+	// __kernel_timespec of the *_time64 calls, not the ABI's long-sized one.
+	Time64 bool
 }
 
 // build makes the dispatch table from the shared handler list and the
@@ -89,11 +113,24 @@ func (abi *ABI) build() {
 	abi.table = make([]*Entry, max+1)
 	abi.private = map[uint64]*Entry{}
 	for name, n := range abi.Numbers {
-		e, ok := all[name]
+		impl := name
+		if alt, ok := abi.Impl[name]; ok {
+			impl = alt
+		}
+		original, time64 := time64Calls[name]
+		if time64 {
+			impl = original
+		}
+		e, ok := all[impl]
 		if !ok {
 			e = &Entry{Name: name, Support: Unimplemented, Note: "not implemented"}
 		} else {
-			e.Name = name
+			// Each architecture's table has its own copies: one entry may
+			// serve under different names (getuid32 on ARM is getuid).
+			c := *e
+			c.Name = name
+			c.Time64 = c.Time64 || time64
+			e = &c
 		}
 		if n >= 0x0f0000 {
 			abi.private[n] = e
@@ -118,7 +155,12 @@ func (abi *ABI) Coverage() []CoverageRow {
 		e := abi.Lookup(n)
 		rows = append(rows, CoverageRow{Nr: n, Name: name, Support: e.Support, Note: e.Note})
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Nr < rows[j].Nr })
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Nr != rows[j].Nr {
+			return rows[i].Nr < rows[j].Nr
+		}
+		return rows[i].Name < rows[j].Name
+	})
 	return rows
 }
 

@@ -24,6 +24,11 @@ const (
 	KMapFlags                     // mmap flags (int)
 	KSignal                       // a signal number (int)
 	KStrBuf                       // a guest buffer whose length is the next argument
+	// KOffLo and KOffHi are a 64-bit offset passed as two unsigned longs,
+	// low word first and unaligned (preadv, pwritev): a 32-bit ABI's pair
+	// is joined into the KOffLo argument; a 64-bit ABI has it all there.
+	KOffLo
+	KOffHi
 )
 
 // RetKind says how --strace prints a result.
@@ -67,6 +72,11 @@ func (abi *ABI) decode(raw *[7]uint64, kinds []ArgKind, a *Args) {
 				continue
 			}
 			a[i] = raw[r]
+		case KOffLo:
+			a[i] = raw[r]
+			if abi.Class == 32 && r+1 < len(raw) {
+				a[i] = raw[r]&0xffffffff | raw[r+1]<<32
+			}
 		case KLong:
 			if abi.Class == 32 {
 				a[i] = uint64(int64(int32(uint32(raw[r]))))

@@ -413,6 +413,4 @@ var armNumbers = map[string]uint64{
 	"ARM_usr32":                    983044,
 	"ARM_set_tls":                  983045,
 	"ARM_get_tls":                  983046,
-	"SYSCALL_MASK":                 1048575,
-	"OABI_SYSCALL_BASE":            9437184,
 }

@@ -119,6 +119,9 @@ func (t *Task) putWord(a mem.GuestAddr, v uint64) error {
 
 func (t *Task) wordSize() uint64 { return uint64(t.P.ABI.Class / 8) }
 
+// longMax is the largest C long (and off_t) of the guest.
+func (t *Task) longMax() int64 { return 1<<(t.P.ABI.Class-1) - 1 }
+
 // copyInStruct reads a fixed-layout struct from the guest.
 func copyInStruct[T any](t *Task, a mem.GuestAddr, v *T) error { return t.copyIn(a, asBytes(v)) }
 

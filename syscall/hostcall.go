@@ -31,8 +31,34 @@ func unsafePointer[T any](p *T) unsafe.Pointer { return unsafe.Pointer(p) }
 
 func putLE32(b []byte, v uint32) { binary.LittleEndian.PutUint32(b, v) }
 
-// readTimespecs reads guest struct timespec values (two longs each).
+// timespecSize is the size of the guest's struct timespec in the call being
+// handled: two longs, or two 64-bit fields in the *_time64 calls.
+func (t *Task) timespecSize() uint64 {
+	if t.time64 {
+		return 16
+	}
+	return 2 * t.wordSize()
+}
+
+// readTimespecs reads guest struct timespec values (two longs each, or
+// __kernel_timespec in the *_time64 calls).
 func (t *Task) readTimespecs(a mem.GuestAddr, ts []unix.Timespec) error {
+	if t.time64 {
+		var b [16]byte
+		for i := range ts {
+			if err := t.copyIn(a+mem.GuestAddr(16*i), b[:]); err != nil {
+				return err
+			}
+			nsec := int64(binary.LittleEndian.Uint64(b[8:]))
+			if t.P.ABI.Class == 32 {
+				// get_timespec64: a 32-bit task's tv_nsec is its low half
+				// (the rest is padding its C library may leave unset).
+				nsec = int64(int32(nsec))
+			}
+			ts[i] = unix.Timespec{Sec: int64(binary.LittleEndian.Uint64(b[:])), Nsec: nsec}
+		}
+		return nil
+	}
 	w := mem.GuestAddr(t.wordSize())
 	for i := range ts {
 		sec, err := t.getWord(a + mem.GuestAddr(i)*2*w)
@@ -53,6 +79,12 @@ func (t *Task) readTimespecs(a mem.GuestAddr, ts []unix.Timespec) error {
 
 // writeTimespec writes a guest struct timespec.
 func (t *Task) writeTimespec(a mem.GuestAddr, ts unix.Timespec) error {
+	if t.time64 {
+		var b [16]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(ts.Sec))
+		binary.LittleEndian.PutUint64(b[8:], uint64(ts.Nsec))
+		return t.copyOut(a, b[:])
+	}
 	w := mem.GuestAddr(t.wordSize())
 	if err := t.putWord(a, uint64(ts.Sec)); err != nil {
 		return err

@@ -35,7 +35,7 @@ func (t *Task) formatArg(k ArgKind, a Args, i int) string {
 			return "AT_FDCWD"
 		}
 		return strconv.Itoa(a.Int(i))
-	case KUint, KULong, KOff64:
+	case KUint, KULong, KOff64, KOffLo:
 		return strconv.FormatUint(v, 10)
 	case KPath:
 		if v == 0 {

@@ -19,6 +19,9 @@ const (
 	fGetown       = 9
 	fSetsig       = 10
 	fGetsig       = 11
+	fSetownEx     = 15
+	fGetownEx     = 16
+	fGetownerUIDs = 17
 	fOfdGetlk     = 36
 	fOfdSetlk     = 37
 	fOfdSetlkw    = 38
@@ -40,6 +43,9 @@ func fcntl(t *Task, a Args) (uint64, error) {
 	switch cmd {
 	case fDupfd, fDupfdCloexec:
 		r, err := unix.FcntlInt(uintptr(fd), cmd, a.Int(2))
+		if err == nil {
+			t.P.dirs.dup(fd, r)
+		}
 		return uint64(r), err
 	case fGetfd, fGetown, fGetsig, fGetlease, fGetpipeSz, fGetSeals:
 		r, err := unix.FcntlInt(uintptr(fd), cmd, 0)
@@ -55,8 +61,35 @@ func fcntl(t *Task, a Args) (uint64, error) {
 		return uint64(r), err
 	case fGetlk, fSetlk, fSetlkw, fOfdGetlk, fOfdSetlk, fOfdSetlkw:
 		return t.fcntlLock(fd, cmd, a)
+	case fSetownEx:
+		return t.fcntlStruct(fd, cmd, a, ioctlIn)
+	case fGetownEx, fGetownerUIDs:
+		// glibc's fcntl(F_GETOWN) asks with F_GETOWN_EX.
+		return t.fcntlStruct(fd, cmd, a, ioctlOut)
 	}
 	return 0, unix.EINVAL
+}
+
+// fcntlStruct passes a command whose argument is 8 bytes laid out alike on
+// every architecture: struct f_owner_ex {int type; pid_t pid;} or two uid_t
+// (include/uapi/asm-generic/fcntl.h).
+func (t *Task) fcntlStruct(fd, cmd int, a Args, dir ioctlArg) (uint64, error) {
+	var buf [8]byte
+	if dir == ioctlIn {
+		if err := t.copyIn(a.Addr(2), buf[:]); err != nil {
+			return 0, err
+		}
+	}
+	r, _, e := unix.Syscall(unix.SYS_FCNTL, uintptr(fd), uintptr(cmd), uintptr(unsafePointer(&buf[0])))
+	if e != 0 {
+		return 0, e
+	}
+	if dir == ioctlOut {
+		if err := t.copyOut(a.Addr(2), buf[:]); err != nil {
+			return 0, err
+		}
+	}
+	return uint64(r), nil
 }
 
 func (t *Task) fcntlLock(fd, cmd int, a Args) (uint64, error) {
@@ -94,6 +127,7 @@ type ioctlDef struct {
 // include/uapi/asm-generic/ioctls.h and termbits.h: the same numbers and
 // layouts on arm, arm64 and x86-64 (struct termios is 36 bytes, winsize 8).
 var ioctls = map[uint32]ioctlDef{
+	0x2:        {ioctlOut, 4},  // FIGETBSZ (include/uapi/linux/fs.h: int)
 	0x5401:     {ioctlOut, 36}, // TCGETS
 	0x5402:     {ioctlIn, 36},  // TCSETS
 	0x5403:     {ioctlIn, 36},  // TCSETSW

@@ -1,6 +1,8 @@
 package syscall
 
 import (
+	"math"
+
 	"golang.org/x/sys/unix"
 
 	"xemu/cpu/mem"
@@ -92,14 +94,36 @@ func openat(t *Task, a Args) (uint64, error) {
 			return 0, err
 		}
 	}
+	if err := t.checkLargeFile(dirfd, host, a.Int(2)); err != nil {
+		return 0, err
+	}
 	fd, err := unix.Openat(dirfd, host, flags, a.Uint(3))
 	return uint64(fd), err
+}
+
+// checkLargeFile: without O_LARGEFILE, a 32-bit ABI's open refuses a regular
+// file its off_t cannot describe (generic_file_open: EOVERFLOW, before
+// O_TRUNC acts). 64-bit ABIs open everything as large (force_o_largefile).
+func (t *Task) checkLargeFile(dirfd int, host string, guestFlags int) error {
+	if guestFlags&guestOLargefile != 0 || t.longMax() == math.MaxInt64 {
+		return nil
+	}
+	var st unix.Stat_t
+	follow := 0
+	if guestFlags&guestONofollow != 0 {
+		follow = unix.AT_SYMLINK_NOFOLLOW
+	}
+	if unix.Fstatat(dirfd, host, &st, follow) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size > t.longMax() {
+		return unix.EOVERFLOW
+	}
+	return nil
 }
 
 func closeFD(t *Task, a Args) (uint64, error) {
 	if err := t.checkFD(a.FD(0)); err != nil {
 		return 0, err
 	}
+	t.P.dirs.close(a.FD(0))
 	return 0, unix.Close(a.FD(0))
 }
 
@@ -107,6 +131,9 @@ func closeRange(t *Task, a Args) (uint64, error) {
 	first, last, flags := uint64(a.Uint(0)), uint64(a.Uint(1)), int(a.Uint(2))
 	if first > last {
 		return 0, unix.EINVAL
+	}
+	if flags&unix.CLOSE_RANGE_UNSHARE == 0 && flags&unix.CLOSE_RANGE_CLOEXEC == 0 {
+		t.P.dirs.closeRange(first, last)
 	}
 	// Close around the emulator's own descriptors.
 	lo := first
@@ -192,11 +219,19 @@ func writev(t *Task, a Args) (uint64, error) {
 	return vectorIO(t, a.FD(0), a.Addr(1), a.Int(2), false, -1)
 }
 
+// preadv and pwritev refuse a negative offset (fs/read_write.c); vectorIO
+// would take it to mean the file position, as readv does.
 func preadv(t *Task, a Args) (uint64, error) {
+	if a.I64(3) < 0 {
+		return 0, unix.EINVAL
+	}
 	return vectorIO(t, a.FD(0), a.Addr(1), a.Int(2), true, a.I64(3))
 }
 
 func pwritev(t *Task, a Args) (uint64, error) {
+	if a.I64(3) < 0 {
+		return 0, unix.EINVAL
+	}
 	return vectorIO(t, a.FD(0), a.Addr(1), a.Int(2), false, a.I64(3))
 }
 
@@ -241,8 +276,16 @@ func vectorIO(t *Task, fd int, iovAddr mem.GuestAddr, n int, isRead bool, off in
 }
 
 func lseek(t *Task, a Args) (uint64, error) {
-	off, err := unix.Seek(a.FD(0), a.I64(1), a.Int(2))
-	return uint64(off), err
+	off, err := t.seek(a.FD(0), a.I64(1), a.Int(2))
+	if err != nil {
+		return 0, err
+	}
+	// off_t is a long: on a 32-bit ABI a position past 2 GiB is EOVERFLOW
+	// (the file position has moved all the same, as on Linux).
+	if off > t.longMax() {
+		return 0, unix.EOVERFLOW
+	}
+	return uint64(off), nil
 }
 
 func fstat(t *Task, a Args) (uint64, error) {
@@ -250,7 +293,11 @@ func fstat(t *Task, a Args) (uint64, error) {
 	if err := unix.Fstat(a.FD(0), &st); err != nil {
 		return 0, err
 	}
-	return 0, t.copyOut(a.Addr(1), t.P.ABI.Stat(&st))
+	b, err := t.P.ABI.Stat(&st)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.copyOut(a.Addr(1), b)
 }
 
 func newfstatat(t *Task, a Args) (uint64, error) {
@@ -258,7 +305,11 @@ func newfstatat(t *Task, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.copyOut(a.Addr(2), t.P.ABI.Stat(st))
+	b, err := t.P.ABI.Stat(st)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.copyOut(a.Addr(2), b)
 }
 
 // statAt is fstatat with the guest's path.
@@ -305,6 +356,7 @@ func getdents64(t *Task, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	t.renumberDirents(a.FD(0), b.B[:n])
 	return uint64(n), b.done(n)
 }
 
@@ -486,6 +538,11 @@ func fadvise64(t *Task, a Args) (uint64, error) {
 	return 0, unix.Fadvise(a.FD(0), a.I64(1), a.I64(2), a.Int(3))
 }
 
+func readahead(t *Task, a Args) (uint64, error) {
+	_, _, e := unix.Syscall(unix.SYS_READAHEAD, uintptr(a.FD(0)), uintptr(a.I64(1)), uintptr(a.U64(2)))
+	return 0, errOf(e)
+}
+
 func flock(t *Task, a Args) (uint64, error) { return 0, unix.Flock(a.FD(0), a.Int(1)) }
 
 func dup(t *Task, a Args) (uint64, error) {
@@ -493,6 +550,9 @@ func dup(t *Task, a Args) (uint64, error) {
 		return 0, err
 	}
 	fd, err := unix.Dup(a.FD(0))
+	if err == nil {
+		t.P.dirs.dup(a.FD(0), fd)
+	}
 	return uint64(fd), err
 }
 
@@ -504,7 +564,11 @@ func dup3(t *Task, a Args) (uint64, error) {
 		return 0, err
 	}
 	flags := openFlagsToHost(a.Int(2))
-	return uint64(a.FD(1)), unix.Dup3(a.FD(0), a.FD(1), flags)
+	if err := unix.Dup3(a.FD(0), a.FD(1), flags); err != nil {
+		return 0, err
+	}
+	t.P.dirs.dup(a.FD(0), a.FD(1))
+	return uint64(a.FD(1)), nil
 }
 
 func pipe2(t *Task, a Args) (uint64, error) {
@@ -559,7 +623,11 @@ func statfs(t *Task, a Args) (uint64, error) {
 	if err := unix.Statfs(host, &st); err != nil {
 		return 0, err
 	}
-	return 0, t.copyOut(a.Addr(1), t.P.ABI.Statfs(&st))
+	b, err := t.P.ABI.Statfs(&st)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.copyOut(a.Addr(1), b)
 }
 
 func fstatfs(t *Task, a Args) (uint64, error) {
@@ -567,7 +635,11 @@ func fstatfs(t *Task, a Args) (uint64, error) {
 	if err := unix.Fstatfs(a.FD(0), &st); err != nil {
 		return 0, err
 	}
-	return 0, t.copyOut(a.Addr(1), t.P.ABI.Statfs(&st))
+	b, err := t.P.ABI.Statfs(&st)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.copyOut(a.Addr(1), b)
 }
 
 func sendfile(t *Task, a Args) (uint64, error) {

@@ -41,6 +41,11 @@ func (t *Task) doMmap(addr mem.GuestAddr, length uint64, prot, flags, fd int, of
 		Offset:    off,
 	}
 	if flags&mapAnonymous == 0 {
+		// Linux looks the descriptor up (EBADF); -1 must not reach Map, which
+		// takes a negative descriptor to mean anonymous memory.
+		if fd < 0 {
+			return 0, unix.EBADF
+		}
 		if err := t.checkFD(fd); err != nil {
 			return 0, err
 		}
@@ -114,14 +119,16 @@ func madvise(t *Task, a Args) (uint64, error) {
 	if a.U64(1) == 0 {
 		return 0, nil
 	}
-	rs, err := t.P.Mem.HostRanges(a.Addr(0), a.U64(1))
-	if err != nil {
-		return 0, err
-	}
+	// Like Linux, advice applies to the mapped pieces of a range with holes,
+	// and the holes are reported afterwards (MADV_DONTNEED still zeroes).
+	rs, complete := t.P.Mem.MappedRanges(a.Addr(0), a.U64(1))
 	for _, r := range rs {
 		if _, _, e := unix.Syscall(unix.SYS_MADVISE, r.Host, uintptr(r.Len), uintptr(advice)); e != 0 {
 			return 0, e
 		}
+	}
+	if !complete {
+		return 0, unix.ENOMEM
 	}
 	return 0, nil
 }

@@ -323,13 +323,16 @@ func schedGetaffinity(t *Task, a Args) (uint64, error) {
 	if size == 0 || size%t.wordSize() != 0 {
 		return 0, unix.EINVAL
 	}
+	// Linux returns the bytes it wrote, the size of its CPU mask
+	// (nr_cpu_ids rounded up to longs), not the caller's size: take the
+	// host's answer rather than the size of unix.CPUSet.
 	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(a.Int(0), &set); err != nil {
-		return 0, err
-	}
 	raw := asBytes(&set)
-	n := min(uint64(len(raw)), size)
-	return n, t.copyOut(a.Addr(2), raw[:n])
+	r, _, e := unix.RawSyscall(unix.SYS_SCHED_GETAFFINITY, uintptr(a.Int(0)), uintptr(min(uint64(len(raw)), size)), uintptr(unsafePointer(&set)))
+	if e != 0 {
+		return 0, e
+	}
+	return uint64(r), t.copyOut(a.Addr(2), raw[:r])
 }
 
 func schedSetaffinity(t *Task, a Args) (uint64, error) {

@@ -59,6 +59,9 @@ func rtSigaction(t *Task, a Args) (uint64, error) {
 		if nd.mask, err = t.getU64(a.Addr(1) + 3*w); err != nil {
 			return 0, err
 		}
+		// kernel/signal.c do_sigaction: SIGKILL and SIGSTOP never enter a
+		// handler's mask, and a query shows them gone.
+		nd.mask &^= 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
 		*d = nd
 		t.P.mirrorDisposition(sig, nd.handler)
 	}
@@ -75,15 +78,50 @@ func rtSigaction(t *Task, a Args) (uint64, error) {
 
 // mirrorDisposition makes the host's handling of SIGPIPE follow the guest's:
 // a write to a closed pipe then kills the emulator exactly when it would kill
-// the guest, and returns EPIPE otherwise.
+// the guest, and returns EPIPE otherwise. The timer signals follow too, so
+// that an alarm kills or is ignored as the guest asked; for a guest handler
+// the Go runtime's handler is put back (the guest's blocking call then sees
+// EINTR, as it would around a handler).
 func (p *Process) mirrorDisposition(sig int, handler uint64) {
-	if unix.Signal(sig) != unix.SIGPIPE {
+	s := unix.Signal(sig)
+	switch {
+	case s == unix.SIGPIPE:
+		if handler == sigDfl {
+			SetHostDefault(unix.SIGPIPE)
+		} else {
+			setHostIgnore(unix.SIGPIPE)
+		}
+	case timerSignals[s]:
+		switch handler {
+		case sigDfl:
+			saveGoSigaction(s)
+			SetHostDefault(s)
+		case sigIgn:
+			saveGoSigaction(s)
+			setHostIgnore(s)
+		default:
+			if sa, ok := goSigactions[s]; ok {
+				unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(s), uintptr(unsafePointer(&sa)), 0, 8, 0, 0)
+			}
+		}
+	}
+}
+
+// timerSignals are what the host's interval timers, armed for the guest by
+// setitimer, send.
+var timerSignals = map[unix.Signal]bool{unix.SIGALRM: true, unix.SIGVTALRM: true, unix.SIGPROF: true}
+
+// goSigactions are the Go runtime's host handlers that mirrorDisposition
+// replaced. Host dispositions belong to the whole process, as does this.
+var goSigactions = map[unix.Signal]hostSigaction{}
+
+func saveGoSigaction(sig unix.Signal) {
+	if _, ok := goSigactions[sig]; ok {
 		return
 	}
-	if handler == sigDfl {
-		SetHostDefault(unix.SIGPIPE)
-	} else {
-		setHostIgnore(unix.SIGPIPE)
+	var sa hostSigaction
+	if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafePointer(&sa)), 8, 0, 0); e == 0 {
+		goSigactions[sig] = sa
 	}
 }
 
@@ -141,28 +179,27 @@ func rtSigprocmask(t *Task, a Args) (uint64, error) {
 }
 
 func rtSigpending(t *Task, a Args) (uint64, error) {
-	return 0, t.putU64(a.Addr(0), 0)
+	// Linux takes a set up to its own size and writes only what was asked.
+	if a.U64(1) > 8 {
+		return 0, unix.EINVAL
+	}
+	return 0, t.copyOut(a.Addr(0), make([]byte, a.U64(1)))
 }
+
+// stack_t flags (include/uapi/linux/signal.h).
+const (
+	ssOnstack    = 1
+	ssDisable    = 2
+	ssAutodisarm = 1 << 31
+)
 
 func sigaltstack(t *Task, a Args) (uint64, error) {
 	// stack_t: ss_sp (pointer), ss_flags (int), ss_size (size_t).
 	w := mem.GuestAddr(t.wordSize())
 	sizeOff := 2 * w
-	if a.Addr(1) != 0 {
-		if err := t.putWord(a.Addr(1), uint64(t.altStack.sp)); err != nil {
-			return 0, err
-		}
-		flags := uint32(2) // SS_DISABLE
-		if t.altStack.size != 0 {
-			flags = 0
-		}
-		if err := t.putU32(a.Addr(1)+w, flags); err != nil {
-			return 0, err
-		}
-		if err := t.putWord(a.Addr(1)+sizeOff, t.altStack.size); err != nil {
-			return 0, err
-		}
-	}
+	old := t.altStack
+	// Linux reads and applies the new stack before writing the old one: the
+	// two may share a buffer, and a bad old pointer still changes the stack.
 	if a.Addr(0) != 0 {
 		sp, err := t.getWord(a.Addr(0))
 		if err != nil {
@@ -176,24 +213,43 @@ func sigaltstack(t *Task, a Args) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		switch flags {
-		case 2:
-			t.altStack = altStack{}
-		case 0:
+		// kernel/signal.c do_sigaltstack: SS_AUTODISARM may be added to any
+		// mode, and SS_ONSTACK is accepted as a request to enable.
+		switch flags &^ ssAutodisarm {
+		case ssDisable:
+			t.altStack = altStack{flags: flags}
+		case 0, ssOnstack:
 			if size < 2048 {
 				return 0, unix.ENOMEM
 			}
-			t.altStack = altStack{mem.GuestAddr(sp), size}
+			t.altStack = altStack{mem.GuestAddr(sp), size, flags}
 		default:
 			return 0, unix.EINVAL
+		}
+	}
+	if a.Addr(1) != 0 {
+		if err := t.putWord(a.Addr(1), uint64(old.sp)); err != nil {
+			return 0, err
+		}
+		flags := uint32(ssDisable)
+		if old.size != 0 {
+			flags = 0
+		}
+		flags |= old.flags & ssAutodisarm
+		if err := t.putU32(a.Addr(1)+w, flags); err != nil {
+			return 0, err
+		}
+		if err := t.putWord(a.Addr(1)+sizeOff, old.size); err != nil {
+			return 0, err
 		}
 	}
 	return 0, nil
 }
 
 type altStack struct {
-	sp   mem.GuestAddr
-	size uint64
+	sp    mem.GuestAddr
+	size  uint64
+	flags uint32 // as the guest set them (SS_AUTODISARM is reported back)
 }
 
 // killSelf applies a signal sent to the process itself: with the default

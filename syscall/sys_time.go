@@ -101,12 +101,25 @@ func getitimer(t *Task, a Args) (uint64, error) {
 	return 0, t.writeItimerval(a.Addr(1), v)
 }
 
+// itimerSignals are the signals each interval timer sends (ITIMER_REAL,
+// ITIMER_VIRTUAL, ITIMER_PROF).
+var itimerSignals = []unix.Signal{unix.SIGALRM, unix.SIGVTALRM, unix.SIGPROF}
+
 func setitimer(t *Task, a Args) (uint64, error) {
 	var nv, old unix.Itimerval
 	if a.Addr(1) != 0 {
 		var err error
 		if nv, err = t.readItimerval(a.Addr(1)); err != nil {
 			return 0, err
+		}
+	}
+	// The host timer signals the emulator: its host disposition must be the
+	// guest's, or the Go runtime swallows an alarm that should kill. A signal
+	// the guest blocks stays with the Go runtime (it would stay pending).
+	if w := a.Int(0); w >= 0 && w < len(itimerSignals) && (nv.Value.Sec != 0 || nv.Value.Usec != 0) {
+		sig := int(itimerSignals[w])
+		if t.sigMask&(1<<(sig-1)) == 0 {
+			t.P.mirrorDisposition(sig, t.P.disposition(sig).handler)
 		}
 	}
 	if _, _, e := unix.Syscall(unix.SYS_SETITIMER, uintptr(a.Int(0)), uintptr(unsafePointer(&nv)), uintptr(unsafePointer(&old))); e != 0 {

@@ -31,6 +31,9 @@ type Process struct {
 	// reserved are the emulator's own descriptors, which the guest may not
 	// close or replace.
 	reserved map[int]bool
+	// dirs are the directory streams whose offsets the guest sees
+	// renumbered (ABI.SmallDirCookies).
+	dirs dirStreams
 
 	// HWCap and HWCap2 are what the CPU implements (AT_HWCAP, /proc/cpuinfo).
 	HWCap, HWCap2 uint64
@@ -58,6 +61,7 @@ type Task struct {
 	name          [16]byte
 	altStack      altStack
 	args          Args // the arguments of the call being handled
+	time64        bool // the call being handled takes 64-bit timespecs
 }
 
 // Config is how a guest process starts.
@@ -95,6 +99,11 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 		return 0, fmt.Errorf("reserving guest memory: %w", err)
 	}
 	defer space.Close()
+	if abi.KernelPages != nil {
+		if err := abi.KernelPages(space); err != nil {
+			return 0, fmt.Errorf("mapping the kernel's pages: %w", err)
+		}
+	}
 	p := &Process{ABI: abi, Mem: space, FS: &guestfs.FS{Sysroot: cfg.Sysroot, Exe: cfg.Exe},
 		ExePath: f.Path, Argv: cfg.Argv, Strace: cfg.Strace, reserved: map[int]bool{}}
 	if cfg.StraceFD > 0 {
@@ -199,6 +208,7 @@ func (t *Task) Syscall(e *cpu.Engine) {
 			t.tracef("%s\n", pre)
 		}
 	}
+	t.time64 = ent.Time64
 	r, err := ent.Fn(t, *a)
 	if err != nil {
 		errno, ok := err.(unix.Errno)

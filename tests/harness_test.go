@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,11 +22,12 @@ import (
 
 // guestArch is one guest architecture as the tests see it.
 type guestArch struct {
-	Name    string
+	Name    string // as "// xemu-test: arch=" names it
 	CC      string
 	Qemu    string
 	Sysroot string // where the cross toolchain's libraries live
 	CFlags  []string
+	Modes   []string // the link modes its toolchain can build (nil: all)
 }
 
 var aarch64 = guestArch{Name: "aarch64", CC: "aarch64-linux-gnu-gcc", Qemu: "qemu-aarch64", Sysroot: "/usr/aarch64-linux-gnu"}
@@ -191,6 +193,21 @@ type directives struct {
 	Args  []string
 	Stdin string
 	Modes []string
+	// Arch lists the architectures the program is written for (arch=);
+	// empty means all.
+	Arch []string
+	// SelfCheck (oracle=self): the program knows the right answers itself
+	// and exits 0 only if it got them; it runs under xemu alone. For what
+	// qemu-user gets wrong.
+	SelfCheck bool
+}
+
+// runsOn reports whether the program is for architecture a in link mode.
+func (d directives) runsOn(a guestArch, mode string) bool {
+	if len(d.Arch) > 0 && !slices.Contains(d.Arch, a.Name) {
+		return false
+	}
+	return a.Modes == nil || slices.Contains(a.Modes, mode)
 }
 
 func readDirectives(t testing.TB, src string) directives {
@@ -212,6 +229,10 @@ func readDirectives(t testing.TB, src string) directives {
 			d.Stdin = strings.ReplaceAll(val, `\n`, "\n")
 		case "modes":
 			d.Modes = strings.Split(val, ",")
+		case "arch":
+			d.Arch = strings.Split(val, ",")
+		case "oracle":
+			d.SelfCheck = val == "self"
 		}
 	}
 	return d
@@ -228,15 +249,35 @@ func TestGuestPrograms(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(src), ".c")
 		d := readDirectives(t, src)
 		for _, mode := range d.Modes {
+			if !d.runsOn(aarch64, mode) {
+				continue
+			}
 			t.Run(name+"/"+mode, func(t *testing.T) {
-				prog := compile(t, aarch64, src, mode)
-				sysroot := ""
-				if mode == "dynamic" {
-					sysroot = aarch64.Sysroot
-				}
-				x, q := runBoth(t, aarch64, sysroot, d.Stdin, prog, d.Args...)
-				compare(t, name+" "+mode, x, q)
+				runGuestProgram(t, aarch64, src, name, mode, d)
 			})
 		}
 	}
+}
+
+// runGuestProgram builds one guest program for a in a link mode and checks
+// it: against qemu-user, or by its own verdict (oracle=self).
+func runGuestProgram(t *testing.T, a guestArch, src, name, mode string, d directives) {
+	prog := compile(t, a, src, mode)
+	sysroot := ""
+	if mode == "dynamic" {
+		sysroot = a.Sysroot
+	}
+	if d.SelfCheck {
+		var args []string
+		if sysroot != "" {
+			args = append(args, "--sysroot", sysroot)
+		}
+		x := runCmd(t, t.TempDir(), d.Stdin, testEnv, xemu(t), append(append(args, prog), d.Args...)...)
+		if x.Exit != 0 {
+			t.Errorf("%s %s: exit status %d\n--- stdout\n%s\n--- stderr\n%s", name, mode, x.Exit, x.Stdout, x.Stderr)
+		}
+		return
+	}
+	x, q := runBoth(t, a, sysroot, d.Stdin, prog, d.Args...)
+	compare(t, name+" "+mode, x, q)
 }

@@ -53,34 +53,65 @@ func runBothIn(t *testing.T, a guestArch, dir, sysroot string, prog string, args
 	return x, q
 }
 
+// busyboxCmds are busybox command lines; "_" stands for a space inside an
+// argument.
+var busyboxCmds = []string{
+	"sh -c x=3;y=4;echo_$((x*y))_${#x};for_i_in_1_2_3;do_echo_$i;done",
+	"ls -la sub",
+	"ls -R .",
+	"sha256sum a.txt b.txt sub/c.txt",
+	"md5sum a.txt",
+	"tar cf - a.txt sub",
+	"awk -F, {s+=$2}END{print_s,NR} sub/d.csv",
+	"sort -u a.txt",
+	"sort -r -k2 b.txt",
+	"find . -name *.txt",
+	"wc a.txt b.txt",
+	"grep -n apple a.txt",
+	"sed s/apple/pear/g a.txt",
+	"head -n 2 a.txt",
+	"cut -d, -f2 sub/d.csv",
+	"uname -m",
+	"expr 6 * 7",
+	"seq 5",
+	"cat nonexistent",
+	"false",
+}
+
+// coreutilsCmds are command lines run from a Debian root file system.
+var coreutilsCmds = [][]string{
+	{"/bin/ls", "-l", "--time-style=+%Y", "sub"},
+	{"/bin/ls", "-a", "-R"},
+	{"/bin/cat", "a.txt", "b.txt"},
+	{"/usr/bin/sha256sum", "a.txt", "sub/c.txt"},
+	{"/usr/bin/sort", "a.txt"},
+	{"/usr/bin/wc", "-l", "a.txt", "b.txt"},
+	{"/usr/bin/head", "-c", "10", "b.txt"},
+	{"/usr/bin/tail", "-n", "1", "a.txt"},
+	{"/bin/date", "-u", "-d", "@86400", "+%Y-%m-%d %H:%M"},
+	{"/bin/uname", "-m"},
+	{"/usr/bin/id", "-u"},
+	{"/usr/bin/stat", "-c", "%s %F %a", "a.txt", "sub"},
+	{"/usr/bin/seq", "3", "9"},
+	{"/usr/bin/basename", "/a/b/c.txt", ".txt"},
+	{"/usr/bin/printf", "%05d|%s\n", "42", "x"},
+	{"/usr/bin/tr", "a-z", "A-Z"},
+	{"/usr/bin/du", "-s", "--apparent-size", "sub"},
+	{"/bin/mkdir", "-p", "new/dir"},
+	{"/usr/bin/cksum", "a.txt"},
+	{"/usr/bin/nproc"},
+	{"/usr/bin/od", "-c", "sub/c.txt"},
+	{"/bin/ls", "/nonexistent"},
+	{"/usr/bin/sha512sum", "b.txt"},
+	{"/usr/bin/factor", "1234567"},
+}
+
 // TestBusyboxArm64 runs Debian's busybox-static for arm64 under xemu and qemu.
 func TestBusyboxArm64(t *testing.T) {
 	bb := filepath.Join(root, ".cache", "arm64-debs", "bin", "busybox")
 	requireFile(t, bb, "make fixtures downloads it")
 	dir := fixture(t)
-	cmds := []string{
-		"sh -c x=3;y=4;echo_$((x*y))_${#x};for_i_in_1_2_3;do_echo_$i;done",
-		"ls -la sub",
-		"ls -R .",
-		"sha256sum a.txt b.txt sub/c.txt",
-		"md5sum a.txt",
-		"tar cf - a.txt sub",
-		"awk -F, {s+=$2}END{print_s,NR} sub/d.csv",
-		"sort -u a.txt",
-		"sort -r -k2 b.txt",
-		"find . -name *.txt",
-		"wc a.txt b.txt",
-		"grep -n apple a.txt",
-		"sed s/apple/pear/g a.txt",
-		"head -n 2 a.txt",
-		"cut -d, -f2 sub/d.csv",
-		"uname -m",
-		"expr 6 * 7",
-		"seq 5",
-		"cat nonexistent",
-		"false",
-	}
-	for _, c := range cmds {
+	for _, c := range busyboxCmds {
 		args := strings.Fields(c)
 		for i := range args {
 			args[i] = strings.ReplaceAll(args[i], "_", " ")
@@ -98,33 +129,7 @@ func TestCoreutilsRootfsArm64(t *testing.T) {
 	rootfs := filepath.Join(root, ".cache", "rootfs-arm64")
 	requireFile(t, filepath.Join(rootfs, ".done"), "make fixtures makes it")
 	dir := fixture(t)
-	cmds := [][]string{
-		{"/bin/ls", "-l", "--time-style=+%Y", "sub"},
-		{"/bin/ls", "-a", "-R"},
-		{"/bin/cat", "a.txt", "b.txt"},
-		{"/usr/bin/sha256sum", "a.txt", "sub/c.txt"},
-		{"/usr/bin/sort", "a.txt"},
-		{"/usr/bin/wc", "-l", "a.txt", "b.txt"},
-		{"/usr/bin/head", "-c", "10", "b.txt"},
-		{"/usr/bin/tail", "-n", "1", "a.txt"},
-		{"/bin/date", "-u", "-d", "@86400", "+%Y-%m-%d %H:%M"},
-		{"/bin/uname", "-m"},
-		{"/usr/bin/id", "-u"},
-		{"/usr/bin/stat", "-c", "%s %F %a", "a.txt", "sub"},
-		{"/usr/bin/seq", "3", "9"},
-		{"/usr/bin/basename", "/a/b/c.txt", ".txt"},
-		{"/usr/bin/printf", "%05d|%s\n", "42", "x"},
-		{"/usr/bin/tr", "a-z", "A-Z"},
-		{"/usr/bin/du", "-s", "--apparent-size", "sub"},
-		{"/bin/mkdir", "-p", "new/dir"},
-		{"/usr/bin/cksum", "a.txt"},
-		{"/usr/bin/nproc"},
-		{"/usr/bin/od", "-c", "sub/c.txt"},
-		{"/bin/ls", "/nonexistent"},
-		{"/usr/bin/sha512sum", "b.txt"},
-		{"/usr/bin/factor", "1234567"},
-	}
-	for _, c := range cmds {
+	for _, c := range coreutilsCmds {
 		t.Run(strings.ReplaceAll(strings.Join(c, " "), "/", "|"), func(t *testing.T) {
 			x, q := runBothIn(t, aarch64, dir, rootfs, filepath.Join(rootfs, c[0]), c[1:]...)
 			compare(t, strings.Join(c, " "), x, q)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -63,6 +64,10 @@ type options struct {
 	straceFile string
 	noRandom   bool
 }
+
+// The guest runs on the main thread, so that its thread ID is its process ID
+// as on Linux: keep the main goroutine there from the start.
+func init() { runtime.LockOSThread() }
 
 func main() {
 	syscall.PrepareHost()

@@ -14,7 +14,7 @@ func (s *AddressSpace) Remap(old GuestAddr, oldLen, newLen uint64, mayMove, fixe
 		return 0, unix.EINVAL // duplicating a shared mapping: not supported
 	}
 	m := s.maps.find(old)
-	if m == nil || uint64(old)+oldLen > uint64(m.End) {
+	if m == nil || uint64(old)+oldLen > uint64(m.End) || !s.inside(old, oldLen) {
 		return 0, unix.EFAULT
 	}
 	if fixed {

@@ -226,6 +226,37 @@ func (s *AddressSpace) Map(r MapRequest) (GuestAddr, error) {
 	return addr, nil
 }
 
+// MapGate maps a page the kernel provides above user space (at or past
+// Limit), as ARM Linux maps its vector page with the kuser helpers at
+// 0xffff0000. The guest runs and reads it, but cannot change it: mmap,
+// munmap, mprotect and mremap stop at Limit, and system calls that copy from
+// guest memory refuse it, as Linux's access_ok refuses kernel addresses.
+func (s *AddressSpace) MapGate(at GuestAddr, content []byte, prot Prot, name string) error {
+	length := pageUp(uint64(len(content)))
+	end := uint64(at) + length
+	if uint64(at)%PageSize != 0 || length == 0 || uint64(at) < uint64(s.Limit) || end < uint64(at) || end > 1<<48 {
+		return unix.EINVAL
+	}
+	if len(s.maps.overlapping(at, GuestAddr(end))) > 0 {
+		return unix.EEXIST
+	}
+	phys, ok := s.phys.alloc(length, ^uint64(0))
+	if !ok {
+		return unix.ENOMEM
+	}
+	m := &Mapping{Start: at, End: GuestAddr(end), Prot: prot, Phys: phys, Name: name}
+	if err := s.backHost(m, -1); err != nil {
+		s.phys.free(phys, length)
+		return err
+	}
+	copy(s.arenaMem[phys:phys+length], content)
+	if err := s.install(m); err != nil {
+		s.release(m)
+		return err
+	}
+	return nil
+}
+
 // physHint asks for arena space right after the mapping below addr, so that
 // neighbouring mappings (a growing heap, a loaded image) stay contiguous.
 func (s *AddressSpace) physHint(addr GuestAddr) uint64 {

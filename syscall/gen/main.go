@@ -91,7 +91,10 @@ func numbers(t target) (map[string]uint64, error) {
 		default:
 			continue
 		}
-		if short == "SYSCALL_BASE" || short == "ARM_BASE" || short == "syscalls" || short == "arch_specific_syscall" {
+		// Bases and masks, not calls (ARM's OABI numbers start at
+		// 0x900000; SYSCALL_MASK takes the number out of an OABI swi).
+		switch short {
+		case "SYSCALL_BASE", "ARM_BASE", "OABI_SYSCALL_BASE", "SYSCALL_MASK", "syscalls", "arch_specific_syscall":
 			continue
 		}
 		if v, ok := eval(def, 0); ok {

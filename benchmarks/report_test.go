@@ -1,0 +1,161 @@
+package benchmarks
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// renderReport is results/cpu.md: what was measured where, then the tables.
+func renderReport() string {
+	var w strings.Builder
+	fmt.Fprintf(&w, "# xemu against qemu-user\n\n")
+	fmt.Fprintf(&w, "Written by `make bench` (benchmarks/bench_test.go) on %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&w, "- host: %s, %d CPUs; load average %s before, %s after\n", cpuModel(), runtime.NumCPU(), loadBefore, loadAverage())
+	fmt.Fprintf(&w, "- xemu: %s, binary sha256 %s… (Unicorn 2.1.4); qemu: %s\n", treeBefore, xemuSum, commandLine("qemu-aarch64", "--version"))
+	fmt.Fprintf(&w, "- method: per row, one untimed run of each emulator whose output is the reference, then %d timed runs each, alternating; wall time. Every xemu run's stdout and exit status must equal qemu's. Kernels are benchmarks/kernels/*.c, built with -O2 -static (armhf: -march=armv7-a -mfpu=neon-vfpv4 -mfloat-abi=hard).\n\n", runs)
+	if len(kernelRows) > 0 {
+		writeKernelTable(&w)
+	}
+	if len(syscallRows) > 0 {
+		writeSyscallTable(&w)
+	}
+	return w.String()
+}
+
+func writeKernelTable(w *strings.Builder) {
+	fmt.Fprintf(w, "## CPU kernels\n\n")
+	fmt.Fprintf(w, "Targets for xemu/qemu (ratio of medians): integer kernels ≤ 1.0, matmul ≤ 1.2, geometric mean ≤ %.1f.\n", geomeanTarget)
+	fmt.Fprintf(w, "The last column is the same ratio in CPU time (user+system), less sensitive to other load on the host.\n\n")
+	fmt.Fprintf(w, "| kernel | arch | xemu best | xemu median | qemu best | qemu median | xemu/qemu | target | met | CPU xemu/qemu |\n")
+	fmt.Fprintf(w, "|---|---|---:|---:|---:|---:|---:|---:|:---:|---:|\n")
+	for _, a := range arches {
+		var ratios, cpuRatios []float64
+		n := 0
+		for _, r := range kernelRows {
+			if r.Arch.Name != a.Name {
+				continue
+			}
+			n++
+			q := r.Qemu
+			if !r.Xemu.ok() {
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | — | ≤ %.1f | — | — |\n",
+					r.Kernel.Name, a.Name, r.Problem, r.Problem, seconds(q.best()), seconds(q.median()), r.Kernel.Target)
+				continue
+			}
+			ratio := r.Xemu.median().Seconds() / q.median().Seconds()
+			cpu := r.Xemu.cpuMedian().Seconds() / q.cpuMedian().Seconds()
+			ratios = append(ratios, ratio)
+			cpuRatios = append(cpuRatios, cpu)
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %.2f | ≤ %.1f | %s | %.2f |\n",
+				r.Kernel.Name, a.Name, seconds(r.Xemu.best()), seconds(r.Xemu.median()),
+				seconds(q.best()), seconds(q.median()), ratio, r.Kernel.Target, met(ratio, r.Kernel.Target), cpu)
+		}
+		if n == 0 {
+			continue
+		}
+		if len(ratios) == 0 {
+			fmt.Fprintf(w, "| **geomean** | %s | | | | | — | ≤ %.1f | — | — |\n", a.Name, geomeanTarget)
+			continue
+		}
+		g := geomean(ratios)
+		label := "**geomean**"
+		if len(ratios) < n {
+			label = fmt.Sprintf("**geomean** (%d of %d)", len(ratios), n)
+		}
+		fmt.Fprintf(w, "| %s | %s | | | | | **%.2f** | ≤ %.1f | %s | %.2f |\n",
+			label, a.Name, g, geomeanTarget, met(g, geomeanTarget), geomean(cpuRatios))
+	}
+	fmt.Fprintf(w, "\n")
+}
+
+func writeSyscallTable(w *strings.Builder) {
+	fmt.Fprintf(w, "## System-call round trip\n\n")
+	fmt.Fprintf(w, "getppid() through syscall(), %d calls (benchmarks/kernels/getppid.c). ns per call = (median wall time of %d calls − median wall time of 0 calls) / %d. ", syscallCalls, syscallCalls, syscallCalls)
+	fmt.Fprintf(w, "Native is the same program built for the host; what an emulator adds to a call is its ns per call minus native.\n\n")
+	fmt.Fprintf(w, "| arch | xemu ns/call | qemu ns/call | native ns/call | xemu/qemu | xemu − native | qemu − native | xemu median, %d calls | qemu median, %d calls |\n", syscallCalls, syscallCalls)
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range syscallRows {
+		q := nsPerCall(r.Calls.Qemu, r.Nil.Qemu)
+		n := nsPerCall(r.NativeCalls, r.NativeNil)
+		if !r.Calls.Xemu.ok() || !r.Nil.Xemu.ok() {
+			problem := r.Calls.Problem
+			if problem == "" {
+				problem = r.Nil.Problem
+			}
+			fmt.Fprintf(w, "| %s | %s | %.0f | %.0f | — | — | %.0f | %s | %s |\n", r.Arch.Name, problem, q, n, q-n,
+				problem, seconds(r.Calls.Qemu.median()))
+			continue
+		}
+		x := nsPerCall(r.Calls.Xemu, r.Nil.Xemu)
+		fmt.Fprintf(w, "| %s | %.0f | %.0f | %.0f | %.2f | %.0f | %.0f | %s | %s |\n", r.Arch.Name, x, q, n, x/q, x-n, q-n,
+			seconds(r.Calls.Xemu.median()), seconds(r.Calls.Qemu.median()))
+	}
+	fmt.Fprintf(w, "\n")
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) }
+
+func met(ratio, target float64) string {
+	if ratio <= target {
+		return "yes"
+	}
+	return "no"
+}
+
+func geomean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += math.Log(x)
+	}
+	return math.Exp(s / float64(len(v)))
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+func gitVersion() string {
+	if p := os.Getenv("XEMU_BIN"); p != "" {
+		return "XEMU_BIN=" + p
+	}
+	v := commandLine("git", "-C", root, "describe", "--always", "--dirty")
+	if v == "?" {
+		return "unknown version"
+	}
+	return "commit " + v
+}
+
+// commandLine is the first line a command prints, or "?".
+func commandLine(name string, args ...string) string {
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		return "?"
+	}
+	return firstLine(string(out))
+}
