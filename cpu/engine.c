@@ -97,19 +97,18 @@ static void intr_hook(uc_engine *uc, uint32_t intno, void *user) {
   xemu_engine *x = user;
   if (intno == 2) {
     x->syscalls++;
+    x->sc_nr = 0;
     uc_reg_read(uc, x->sc_nr_reg, &x->sc_nr);
-    void *ptrs[7];
-    for (int i = 0; i < x->sc_nargs; i++) {
-      ptrs[i] = &x->sc_args[i];
-      if (x->arch == 1)
-        x->sc_args[i] = 0; // 32-bit registers fill only the low half
-    }
-    uc_reg_read_batch(uc, x->sc_arg_regs, ptrs, x->sc_nargs);
-    if (x->arch == 1) {
-      for (int i = 0; i < x->sc_nargs; i++)
-        x->sc_args[i] &= 0xffffffffULL;
+    if (x->arch == 1)
       x->sc_nr &= 0xffffffffULL;
+    int n = x->sc_nr < XSC_TABLE ? x->sc_nargs_by_nr[x->sc_nr] : x->sc_nargs;
+    void *ptrs[7];
+    for (int i = 0; i < 7; i++) {
+      x->sc_args[i] = 0; // 32-bit registers fill only the low half
+      ptrs[i] = &x->sc_args[i];
     }
+    if (n > 0)
+      uc_reg_read_batch(uc, x->sc_arg_regs, ptrs, n);
     x->sc_keep_regs = 0;
     xemuGoSyscall(x->id);
     if (!x->sc_keep_regs)
@@ -190,6 +189,7 @@ xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
     x->sc_nr_reg = UC_ARM64_REG_X8;
     x->sc_ret_reg = UC_ARM64_REG_X0;
     x->sc_nargs = 6;
+    memset(x->sc_nargs_by_nr, 6, XSC_TABLE);
     for (int i = 0; i < 6; i++)
       x->sc_arg_regs[i] = UC_ARM64_REG_X0 + i;
   } else {
@@ -200,6 +200,7 @@ xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
     x->sc_nr_reg = UC_ARM_REG_R7;
     x->sc_ret_reg = UC_ARM_REG_R0;
     x->sc_nargs = 7;
+    memset(x->sc_nargs_by_nr, 7, XSC_TABLE);
     for (int i = 0; i < 7; i++)
       x->sc_arg_regs[i] = UC_ARM_REG_R0 + i;
   }

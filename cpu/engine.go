@@ -196,6 +196,14 @@ func (e *Engine) SyscallArgs() *[7]uint64 {
 // SetSyscallResult sets the value the guest sees in its result register.
 func (e *Engine) SetSyscallResult(v uint64) { e.c.sc_ret = C.uint64_t(v) }
 
+// SetSyscallArgCount says how many argument registers call nr reads; the
+// others read as zero. Reading fewer registers makes the round trip cheaper.
+func (e *Engine) SetSyscallArgCount(nr uint64, n int) {
+	if nr < C.XSC_TABLE && n >= 0 && n <= int(e.c.sc_nargs) {
+		e.c.sc_nargs_by_nr[nr] = C.uint8_t(n)
+	}
+}
+
 // KeepRegisters says the handler set the guest's registers itself (sigreturn,
 // exec): the result register is not written.
 func (e *Engine) KeepRegisters() { e.c.sc_keep_regs = 1 }

@@ -17,6 +17,7 @@
 // Trap slots: a refused page is answered with a physical address in a region that
 // Unicorn has no memory for, so the access stops emulation with its exact address.
 #define XTRAP_SLOTS 16
+#define XSC_TABLE 512
 
 enum xemu_stop {
   XSTOP_NONE = 0,
@@ -48,6 +49,9 @@ typedef struct xemu_engine {
   int sc_nr_reg, sc_ret_reg;
   int sc_arg_regs[7];
   int sc_nargs;
+  // How many argument registers each call number reads (the rest read as 0),
+  // from the syscall table's argument kinds; numbers past the table read all.
+  uint8_t sc_nargs_by_nr[XSC_TABLE];
   uint64_t sc_nr;
   uint64_t sc_args[7];
   uint64_t sc_ret;

@@ -98,3 +98,25 @@ func (abi *ABI) decode(raw *[7]uint64, kinds []ArgKind, a *Args) {
 		r++
 	}
 }
+
+// argRegisters is how many argument registers a call with these kinds reads,
+// as decode consumes them.
+func (abi *ABI) argRegisters(kinds []ArgKind) int {
+	r, top := 0, 0
+	for _, k := range kinds {
+		switch {
+		case k == KOff64 && abi.PairedArgs:
+			if r%2 == 1 {
+				r++
+			}
+			r += 2
+			top = max(top, r)
+			continue
+		case k == KOffLo && abi.Class == 32:
+			top = max(top, r+2)
+		}
+		r++
+		top = max(top, r)
+	}
+	return top
+}

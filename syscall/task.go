@@ -119,6 +119,13 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	}
 	defer e.Close()
 	t.CPU = e
+	// Each call reads only the registers its arguments occupy; calls the
+	// table does not implement read them all, for --strace.
+	for _, nr := range abi.Numbers {
+		if ent := abi.Lookup(nr); ent != nil && ent.Fn != nil {
+			e.SetSyscallArgCount(nr, abi.argRegisters(ent.Args))
+		}
+	}
 
 	target := abi.Target(e)
 	target.Randomize = !cfg.NoRandomize
