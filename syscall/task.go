@@ -167,7 +167,11 @@ func (t *Task) run(pc uint64) (int, error) {
 		}
 		switch stop.Kind {
 		case cpu.StopFault:
-			return 0, &ExitError{Signal: unix.SIGSEGV, Why: "guest " + stop.Fault.String() + t.P.where(stop.PC)}
+			sig, why := unix.SIGSEGV, "guest "+stop.Fault.String()
+			if m, ok := t.P.Mem.Find(mem.GuestAddr(stop.Fault.Addr)); ok && stop.Fault.Mapped && mem.GuestAddr(stop.Fault.Addr) >= m.EOF() {
+				sig, why = unix.SIGBUS, fmt.Sprintf("guest bus error: access at %#x past the end of %s", stop.Fault.Addr, m.Name)
+			}
+			return 0, &ExitError{Signal: sig, Why: why + t.P.where(stop.PC)}
 		case cpu.StopException:
 			sig, why := t.P.ABI.ExceptionSignal(stop.Intno)
 			return 0, &ExitError{Signal: sig, Why: fmt.Sprintf("guest %s at pc %#x%s", why, stop.PC, t.P.where(stop.PC))}

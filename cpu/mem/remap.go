@@ -41,7 +41,7 @@ func (s *AddressSpace) Remap(old GuestAddr, oldLen, newLen uint64, mayMove, fixe
 				Phys: m.Phys + uint64(m.End-m.Start), Dev: m.Dev, Ino: m.Ino, Offset: m.Offset + uint64(m.End-m.Start), Name: m.Name}
 			if err := s.extendHost(m, tail); err == nil {
 				m.End = tail.End
-				if err := s.pt.set(uint64(tail.Start), uint64(tail.End), tail.Phys, m.pteBits()); err != nil {
+				if err := s.writePTEs(m); err != nil {
 					return 0, err
 				}
 				return old, nil

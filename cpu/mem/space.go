@@ -45,6 +45,27 @@ type Mapping struct {
 	Dev, Ino   uint64 // the backing file, 0 for anonymous memory
 	Offset     uint64 // file offset of Start
 	Name       string // file path, or "[heap]", "[stack]", ...
+	// SizedFile says the mapping is of a regular file of FileSize bytes (at
+	// mapping time): its pages past the end of the file are refused, since
+	// touching them raises SIGBUS on the host as it does for the guest.
+	SizedFile bool
+	FileSize  uint64
+}
+
+// EOF is the first address of m whose page lies wholly past the end of its
+// file (End if there is none).
+func (m *Mapping) EOF() GuestAddr {
+	if !m.SizedFile {
+		return m.End
+	}
+	last := pageUp(m.FileSize)
+	if last <= m.Offset {
+		return m.Start
+	}
+	if last-m.Offset >= uint64(m.End-m.Start) {
+		return m.End
+	}
+	return m.Start + GuestAddr(last-m.Offset)
 }
 
 // Observer is told when translations the CPU may have cached become stale.
@@ -204,6 +225,10 @@ func (s *AddressSpace) Map(r MapRequest) (GuestAddr, error) {
 			return 0, err
 		}
 		m.Dev, m.Ino = st.Dev, st.Ino
+		if st.Mode&unix.S_IFMT == unix.S_IFREG {
+			m.FileSize = uint64(st.Size)
+			m.SizedFile = true
+		}
 	}
 	phys, ok := s.phys.alloc(length, s.physHint(addr))
 	if !ok {
@@ -310,8 +335,21 @@ func (m *Mapping) pteBits() uint64 {
 	return bits
 }
 
+// writePTEs writes m's page-table entries; pages past the end of its file
+// are present without permission, so every access to them faults.
+func (s *AddressSpace) writePTEs(m *Mapping) error {
+	eof := m.EOF()
+	if err := s.pt.set(uint64(m.Start), uint64(eof), m.Phys, m.pteBits()); err != nil {
+		return err
+	}
+	if eof < m.End {
+		return s.pt.set(uint64(eof), uint64(m.End), m.Phys+uint64(eof-m.Start), m.pteBits()&^uint64(ProtRead|ProtWrite|ProtExec))
+	}
+	return nil
+}
+
 func (s *AddressSpace) install(m *Mapping) error {
-	if err := s.pt.set(uint64(m.Start), uint64(m.End), m.Phys, m.pteBits()); err != nil {
+	if err := s.writePTEs(m); err != nil {
 		return err
 	}
 	s.maps.insert(m)
@@ -460,7 +498,7 @@ func (s *AddressSpace) Protect(addr GuestAddr, length uint64, prot Prot) error {
 			execChanged = append(execChanged, m)
 		}
 		m.Prot = prot
-		if err := s.pt.set(uint64(m.Start), uint64(m.End), m.Phys, m.pteBits()); err != nil {
+		if err := s.writePTEs(m); err != nil {
 			return err
 		}
 	}
