@@ -43,7 +43,7 @@ type guestArch struct {
 var arches = []guestArch{
 	{Name: "aarch64", CC: "aarch64-linux-gnu-gcc", Qemu: "qemu-aarch64", Supported: true},
 	{Name: "armhf", CC: "arm-linux-gnueabihf-gcc", Qemu: "qemu-arm",
-		CFlags: []string{"-march=armv7-a", "-mfpu=neon-vfpv4", "-mfloat-abi=hard"}},
+		CFlags: []string{"-march=armv7-a", "-mfpu=neon-vfpv4", "-mfloat-abi=hard"}, Supported: true},
 }
 
 // host builds the same sources natively, to show what a system call costs on
