@@ -685,26 +685,19 @@ func (t *Task) loffOut(a mem.GuestAddr, off *int64) error {
 	return t.putU64(a, uint64(*off))
 }
 
-func copyFileRange(t *Task, a Args) (uint64, error) {
-	offIn, err := t.loffIn(a.Addr(1))
-	if err != nil {
-		return 0, err
-	}
-	offOut, err := t.loffIn(a.Addr(3))
-	if err != nil {
-		return 0, err
-	}
-	n, err := unix.CopyFileRange(a.FD(0), offIn, a.FD(2), offOut, int(min(a.U64(4), maxRW)), int(a.Uint(5)))
-	if err != nil {
-		return 0, err
-	}
-	if err := t.loffOut(a.Addr(1), offIn); err != nil {
-		return 0, err
-	}
-	return uint64(n), t.loffOut(a.Addr(3), offOut)
-}
+func copyFileRange(t *Task, a Args) (uint64, error) { return withOffsets(t, a, unix.CopyFileRange) }
 
 func splice(t *Task, a Args) (uint64, error) {
+	return withOffsets(t, a, func(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int, error) {
+		k, err := unix.Splice(rfd, roff, wfd, woff, n, flags)
+		return int(k), err
+	})
+}
+
+// withOffsets runs copy_file_range or splice: (fd_in, off_in*, fd_out,
+// off_out*, len, flags) with optional guest loff_t pointers read before and
+// written back after.
+func withOffsets(t *Task, a Args, call func(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int, error)) (uint64, error) {
 	offIn, err := t.loffIn(a.Addr(1))
 	if err != nil {
 		return 0, err
@@ -713,7 +706,7 @@ func splice(t *Task, a Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := unix.Splice(a.FD(0), offIn, a.FD(2), offOut, int(min(a.U64(4), maxRW)), int(a.Uint(5)))
+	n, err := call(a.FD(0), offIn, a.FD(2), offOut, int(min(a.U64(4), maxRW)), int(a.Uint(5)))
 	if err != nil {
 		return 0, err
 	}

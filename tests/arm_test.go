@@ -63,37 +63,8 @@ func TestGuestProgramsARM(t *testing.T) {
 	}
 }
 
-// TestBusyboxArmhf runs Debian's busybox-static for armhf under xemu and
-// qemu-arm.
-func TestBusyboxArmhf(t *testing.T) {
-	bb := filepath.Join(root, ".cache", "armhf-debs", "bin", "busybox")
-	requireFile(t, bb, "make fixtures downloads it")
-	dir := fixture(t)
-	for _, c := range busyboxCmds {
-		args := strings.Fields(c)
-		for i := range args {
-			args[i] = strings.ReplaceAll(args[i], "_", " ")
-		}
-		t.Run(strings.ReplaceAll(c, "/", "|"), func(t *testing.T) {
-			x, q := runBothIn(t, armhfARM, dir, "", bb, args...)
-			compare(t, c, x, q)
-		})
-	}
-}
-
-// TestCoreutilsRootfsArmhf runs coreutils from a Debian armhf root file
-// system, with the root file system as sysroot.
-func TestCoreutilsRootfsArmhf(t *testing.T) {
-	rootfs := filepath.Join(root, ".cache", "rootfs-armhf")
-	requireFile(t, filepath.Join(rootfs, ".done"), "make fixtures makes it")
-	dir := fixture(t)
-	for _, c := range coreutilsCmds {
-		t.Run(strings.ReplaceAll(strings.Join(c, " "), "/", "|"), func(t *testing.T) {
-			x, q := runBothIn(t, armhfARM, dir, rootfs, filepath.Join(rootfs, c[0]), c[1:]...)
-			compare(t, strings.Join(c, " "), x, q)
-		})
-	}
-}
+func TestBusyboxArmhf(t *testing.T)         { testBusybox(t, armhfARM, "armhf-debs") }
+func TestCoreutilsRootfsArmhf(t *testing.T) { testCoreutils(t, armhfARM, "rootfs-armhf") }
 
 // nolibcPIE is a static PIE without a C library (Debian's armhf glibc has
 // no static-pie start file, so this is how a static PIE is built here):

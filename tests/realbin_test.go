@@ -106,9 +106,10 @@ var coreutilsCmds = [][]string{
 	{"/usr/bin/factor", "1234567"},
 }
 
-// TestBusyboxArm64 runs Debian's busybox-static for arm64 under xemu and qemu.
-func TestBusyboxArm64(t *testing.T) {
-	bb := filepath.Join(root, ".cache", "arm64-debs", "bin", "busybox")
+// testBusybox runs Debian's busybox-static (downloaded by make fixtures into
+// debs) under xemu and qemu-user for arch.
+func testBusybox(t *testing.T, a guestArch, debs string) {
+	bb := filepath.Join(root, ".cache", debs, "bin", "busybox")
 	requireFile(t, bb, "make fixtures downloads it")
 	dir := fixture(t)
 	for _, c := range busyboxCmds {
@@ -117,22 +118,25 @@ func TestBusyboxArm64(t *testing.T) {
 			args[i] = strings.ReplaceAll(args[i], "_", " ")
 		}
 		t.Run(strings.ReplaceAll(c, "/", "|"), func(t *testing.T) {
-			x, q := runBothIn(t, aarch64, dir, "", bb, args...)
+			x, q := runBothIn(t, a, dir, "", bb, args...)
 			compare(t, c, x, q)
 		})
 	}
 }
 
-// TestCoreutilsRootfsArm64 runs coreutils from a Debian arm64 root file
-// system, with the root file system as sysroot (dynamic linking through it).
-func TestCoreutilsRootfsArm64(t *testing.T) {
-	rootfs := filepath.Join(root, ".cache", "rootfs-arm64")
+// testCoreutils runs coreutils from a Debian root file system (made by make
+// fixtures), with the root file system as sysroot (dynamic linking through it).
+func testCoreutils(t *testing.T, a guestArch, rootfsDir string) {
+	rootfs := filepath.Join(root, ".cache", rootfsDir)
 	requireFile(t, filepath.Join(rootfs, ".done"), "make fixtures makes it")
 	dir := fixture(t)
 	for _, c := range coreutilsCmds {
 		t.Run(strings.ReplaceAll(strings.Join(c, " "), "/", "|"), func(t *testing.T) {
-			x, q := runBothIn(t, aarch64, dir, rootfs, filepath.Join(rootfs, c[0]), c[1:]...)
+			x, q := runBothIn(t, a, dir, rootfs, filepath.Join(rootfs, c[0]), c[1:]...)
 			compare(t, strings.Join(c, " "), x, q)
 		})
 	}
 }
+
+func TestBusyboxArm64(t *testing.T)         { testBusybox(t, aarch64, "arm64-debs") }
+func TestCoreutilsRootfsArm64(t *testing.T) { testCoreutils(t, aarch64, "rootfs-arm64") }
