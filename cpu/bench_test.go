@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -22,23 +23,36 @@ var benchArches = []struct {
 // BenchmarkSyscallRoundTrip: guest svc -> C hook -> Go handler -> guest.
 func BenchmarkSyscallRoundTrip(b *testing.B) {
 	for _, ba := range benchArches {
-		b.Run(ba.name, func(b *testing.B) {
-			src := ba.hdr + "loop:\n\tmov x8, #172\n\tsvc #0\n\tsubs x9, x9, #1\n\tb.ne loop\n"
-			if ba.a == ARM {
-				src = ba.hdr + "\tmov r7, #20\nloop:\n\tsvc 0\n\tsubs r9, r9, #1\n\tbne loop\n"
+		// args: how many argument registers the call reads (the syscall
+		// table sets this per call; getpid-like calls read none).
+		for _, args := range []int{0, 3, -1} {
+			name := fmt.Sprintf("%s/args=%d", ba.name, args)
+			if args < 0 {
+				name = ba.name + "/args=all"
 			}
-			e, _, h := newMachine(b, ba.a, assemble(b, ba.a, src+exitAsm(ba.a)))
-			setReg(b, e, 9, uint64(b.N))
-			b.ResetTimer()
-			start := time.Now()
-			wantExit(b, e.Run(codeBase|ba.thumb))
-			el := time.Since(start)
-			b.StopTimer()
-			if h.calls != b.N+1 {
-				b.Fatalf("%d system calls, want %d", h.calls, b.N+1)
-			}
-			b.ReportMetric(float64(el.Nanoseconds())/float64(b.N), "ns/syscall")
-		})
+			b.Run(name, func(b *testing.B) {
+				nr := uint64(172)
+				src := ba.hdr + "loop:\n\tmov x8, #172\n\tsvc #0\n\tsubs x9, x9, #1\n\tb.ne loop\n"
+				if ba.a == ARM {
+					nr = 20
+					src = ba.hdr + "\tmov r7, #20\nloop:\n\tsvc 0\n\tsubs r9, r9, #1\n\tbne loop\n"
+				}
+				e, _, h := newMachine(b, ba.a, assemble(b, ba.a, src+exitAsm(ba.a)))
+				if args >= 0 {
+					e.SetSyscallArgCount(nr, args)
+				}
+				setReg(b, e, 9, uint64(b.N))
+				b.ResetTimer()
+				start := time.Now()
+				wantExit(b, e.Run(codeBase|ba.thumb))
+				el := time.Since(start)
+				b.StopTimer()
+				if h.calls != b.N+1 {
+					b.Fatalf("%d system calls, want %d", h.calls, b.N+1)
+				}
+				b.ReportMetric(float64(el.Nanoseconds())/float64(b.N), "ns/syscall")
+			})
+		}
 	}
 }
 

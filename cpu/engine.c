@@ -97,18 +97,25 @@ static void intr_hook(uc_engine *uc, uint32_t intno, void *user) {
   xemu_engine *x = user;
   if (intno == 2) {
     x->syscalls++;
+    // One batch read of the number and the arguments the last call with
+    // this number needed (a guess that is right for loops of one call); a
+    // call that needs more reads the rest.
     x->sc_nr = 0;
-    uc_reg_read(uc, x->sc_nr_reg, &x->sc_nr);
+    void *ptrs[8] = {&x->sc_nr};
+    for (int i = 0; i < 7; i++) {
+      x->sc_args[i] = 0; // 32-bit registers fill only the low half
+      ptrs[i + 1] = &x->sc_args[i];
+    }
+    int guess = x->sc_guess;
+    uc_reg_read_batch(uc, x->sc_batch_regs, ptrs, guess + 1);
     if (x->arch == 1)
       x->sc_nr &= 0xffffffffULL;
     int n = x->sc_nr < XSC_TABLE ? x->sc_nargs_by_nr[x->sc_nr] : x->sc_nargs;
-    void *ptrs[7];
-    for (int i = 0; i < 7; i++) {
-      x->sc_args[i] = 0; // 32-bit registers fill only the low half
-      ptrs[i] = &x->sc_args[i];
-    }
-    if (n > 0)
-      uc_reg_read_batch(uc, x->sc_arg_regs, ptrs, n);
+    if (n > guess)
+      uc_reg_read_batch(uc, x->sc_arg_regs + guess, ptrs + 1 + guess, n - guess);
+    for (int i = n; i < guess; i++)
+      x->sc_args[i] = 0;
+    x->sc_guess = n;
     x->sc_keep_regs = 0;
     xemuGoSyscall(x->id);
     if (!x->sc_keep_regs)
@@ -190,8 +197,9 @@ xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
     x->sc_ret_reg = UC_ARM64_REG_X0;
     x->sc_nargs = 6;
     memset(x->sc_nargs_by_nr, 6, XSC_TABLE);
+    x->sc_batch_regs[0] = UC_ARM64_REG_X8;
     for (int i = 0; i < 6; i++)
-      x->sc_arg_regs[i] = UC_ARM64_REG_X0 + i;
+      x->sc_arg_regs[i] = x->sc_batch_regs[i + 1] = UC_ARM64_REG_X0 + i;
   } else {
     // VFP and NEON instructions are undefined until FPEXC.EN is set.
     uint32_t fpexc = 0x40000000;
@@ -201,8 +209,9 @@ xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
     x->sc_ret_reg = UC_ARM_REG_R0;
     x->sc_nargs = 7;
     memset(x->sc_nargs_by_nr, 7, XSC_TABLE);
+    x->sc_batch_regs[0] = UC_ARM_REG_R7;
     for (int i = 0; i < 7; i++)
-      x->sc_arg_regs[i] = UC_ARM_REG_R0 + i;
+      x->sc_arg_regs[i] = x->sc_batch_regs[i + 1] = UC_ARM_REG_R0 + i;
   }
   return x;
 fail:

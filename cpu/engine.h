@@ -48,6 +48,8 @@ typedef struct xemu_engine {
   // read and written in C so that a system call costs one call into Go.
   int sc_nr_reg, sc_ret_reg;
   int sc_arg_regs[7];
+  int sc_batch_regs[8]; // the number register, then sc_arg_regs
+  int sc_guess;         // how many arguments the previous call read
   int sc_nargs;
   // How many argument registers each call number reads (the rest read as 0),
   // from the syscall table's argument kinds; numbers past the table read all.
