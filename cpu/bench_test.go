@@ -89,8 +89,8 @@ func BenchmarkTLBGrowth(b *testing.B) {
 	const base = 0x10000000
 	for _, ba := range benchArches[:2] {
 		for _, grow := range []struct {
-			name   string
-			slices int // -1: the default
+			name    string
+			flushes int // growth flushes allowed; -1: the default
 		}{{"grow=0", 0}, {"grow=default", -1}} {
 			b.Run(ba.name+"/"+grow.name, func(b *testing.B) {
 				src := `
@@ -120,8 +120,8 @@ inner:
 `
 				}
 				e, s, _ := newMachine(b, ba.a, assemble(b, ba.a, src+exitAsm(ba.a)))
-				if grow.slices >= 0 {
-					e.SetTLBGrowth(grow.slices)
+				if grow.flushes >= 0 {
+					e.SetTLBGrowth(grow.flushes)
 				}
 				mapRegion(b, s, base, pages*mem.PageSize, pRW, nil)
 				for i := 0; i < pages; i++ {

@@ -15,11 +15,13 @@ import (
 
 func init() {
 	register(&ABI{
-		Name:            "aarch64",
-		CPU:             cpu.AArch64,
-		Machine:         loader.EMAArch64,
-		Class:           64,
-		Uname:           "aarch64",
+		Name:    "aarch64",
+		CPU:     cpu.AArch64,
+		Machine: loader.EMAArch64,
+		Class:   64,
+		Uname:   "aarch64",
+		// MINSIGSTKSZ (arch/arm64/include/uapi/asm/signal.h): the smallest sigaltstack.
+		MinAltStack:     5120,
 		Platform:        "aarch64",
 		Numbers:         aarch64Numbers,
 		Limit:           1 << 48,

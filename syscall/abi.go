@@ -23,7 +23,9 @@ type ABI struct {
 	Class    int    // 32 or 64
 	Uname    string // utsname.machine
 	Platform string // AT_PLATFORM
-	Numbers  map[string]uint64
+	// MinAltStack is MINSIGSTKSZ: sigaltstack refuses smaller stacks.
+	MinAltStack uint64
+	Numbers     map[string]uint64
 	// PairedArgs: 64-bit arguments travel in an aligned register pair (ARM EABI).
 	PairedArgs bool
 	// StartThread sets the registers a new program starts with.

@@ -18,11 +18,13 @@ import (
 // register pair (arch/arm/kernel/entry-common.S; PairedArgs).
 func init() {
 	register(&ABI{
-		Name:            "arm",
-		CPU:             cpu.ARM,
-		Machine:         loader.EMARM,
-		Class:           32,
-		Uname:           "armv7l",
+		Name:    "arm",
+		CPU:     cpu.ARM,
+		Machine: loader.EMARM,
+		Class:   32,
+		Uname:   "armv7l",
+		// MINSIGSTKSZ (arch/arm/include/uapi/asm/signal.h): the smallest sigaltstack.
+		MinAltStack:     2048,
 		Platform:        "v7l",
 		Numbers:         armNumbers,
 		PairedArgs:      true,

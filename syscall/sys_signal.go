@@ -219,7 +219,7 @@ func sigaltstack(t *Task, a Args) (uint64, error) {
 		case ssDisable:
 			t.altStack = altStack{flags: flags}
 		case 0, ssOnstack:
-			if size < 2048 {
+			if size < t.P.ABI.MinAltStack {
 				return 0, unix.ENOMEM
 			}
 			t.altStack = altStack{mem.GuestAddr(sp), size, flags}

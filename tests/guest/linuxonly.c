@@ -100,6 +100,20 @@ static void partial_buffers(void) {
 }
 
 static void signals(void) {
+	// kernel/signal.c do_sigaltstack: a stack below MINSIGSTKSZ (5120 on
+	// arm64, 2048 on arm: arch/*/include/uapi/asm/signal.h) is ENOMEM.
+	{
+		static char altmem[8192];
+		stack_t ss = {.ss_sp = altmem, .ss_size = 4096, .ss_flags = 0};
+		long r = sigaltstack(&ss, NULL);
+#ifdef __aarch64__
+		check(fails(r, ENOMEM), "sigaltstack of 4096 bytes is ENOMEM on arm64");
+#else
+		check(r == 0, "sigaltstack of 4096 bytes is accepted on arm");
+#endif
+		ss.ss_flags = SS_DISABLE;
+		sigaltstack(&ss, NULL);
+	}
 	// kernel/signal.c do_sigaction: SIGKILL and SIGSTOP leave a handler's mask.
 	struct sigaction sa, old;
 	memset(&sa, 0, sizeof sa);
