@@ -34,7 +34,7 @@ static void ids(void) {
 	printf("pid>0: %d\n", pid > 0);
 	printf("raw getpid == getpid: %d\n", syscall(SYS_getpid) == pid);
 	printf("ppid>0: %d ppid!=pid: %d\n", getppid() > 0, getppid() != pid);
-	printf("gettid>0: %d\n", gettid() > 0);
+	printf("gettid>0: %d, equals getpid: %d\n", gettid() > 0, gettid() == getpid());
 	uid_t r, e, s;
 	R(getresuid(&r, &e, &s));
 	printf("getresuid consistent: %d %d\n", r == getuid(), e == geteuid());
