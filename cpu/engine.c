@@ -325,3 +325,78 @@ uc_err xemu_read_arm_cp_reg(xemu_engine *x, int cp, int opc1, int crn, int crm,
   *v = r.val;
   return err;
 }
+
+// Register batches in xemu_regs order: one uc_reg_read_batch each way.
+static int regs_list(xemu_engine *x, const xemu_regs *r, int *regs,
+                     void **ptrs) {
+  int n = 0;
+  xemu_regs *w = (xemu_regs *)r;
+  if (x->arch == 0) {
+    for (int i = 0; i < 29; i++) {
+      regs[n] = UC_ARM64_REG_X0 + i;
+      ptrs[n++] = &w->x[i];
+    }
+    regs[n] = UC_ARM64_REG_X29, ptrs[n++] = &w->x[29];
+    regs[n] = UC_ARM64_REG_X30, ptrs[n++] = &w->x[30];
+    regs[n] = UC_ARM64_REG_SP, ptrs[n++] = &w->sp;
+    regs[n] = UC_ARM64_REG_PC, ptrs[n++] = &w->pc;
+    regs[n] = UC_ARM64_REG_NZCV, ptrs[n++] = &w->pstate;
+    for (int i = 0; i < 32; i++) {
+      regs[n] = UC_ARM64_REG_Q0 + i;
+      ptrs[n++] = &w->v[i][0];
+    }
+    regs[n] = UC_ARM64_REG_FPSR, ptrs[n++] = &w->fpsr;
+    regs[n] = UC_ARM64_REG_FPCR, ptrs[n++] = &w->fpcr;
+    regs[n] = UC_ARM64_REG_TPIDR_EL0, ptrs[n++] = &w->tls;
+  } else {
+    for (int i = 0; i < 13; i++) {
+      regs[n] = UC_ARM_REG_R0 + i;
+      ptrs[n++] = &w->x[i];
+    }
+    regs[n] = UC_ARM_REG_LR, ptrs[n++] = &w->x[14];
+    regs[n] = UC_ARM_REG_SP, ptrs[n++] = &w->sp;
+    regs[n] = UC_ARM_REG_CPSR, ptrs[n++] = &w->pstate;
+    for (int i = 0; i < 32; i++) {
+      regs[n] = UC_ARM_REG_D0 + i;
+      ptrs[n++] = &w->v[i / 2][i % 2];
+    }
+    regs[n] = UC_ARM_REG_FPSCR, ptrs[n++] = &w->fpsr;
+    regs[n] = UC_ARM_REG_C13_C0_3, ptrs[n++] = &w->tls;
+    // PC last: on restore, CPSR (with its T bit) must be in place first.
+    regs[n] = UC_ARM_REG_PC, ptrs[n++] = &w->pc;
+  }
+  return n;
+}
+
+uc_err xemu_save_regs(xemu_engine *x, xemu_regs *r) {
+  int regs[80];
+  void *ptrs[80];
+  memset(r, 0, sizeof *r);
+  int n = regs_list(x, r, regs, ptrs);
+  uc_err err = uc_reg_read_batch(x->uc, regs, ptrs, n);
+  if (x->arch == 1) {
+    for (int i = 0; i < 13; i++)
+      r->x[i] &= 0xffffffffULL;
+    r->x[14] &= 0xffffffffULL;
+    r->sp &= 0xffffffffULL;
+    r->pc &= 0xfffffffeULL;
+    r->pstate &= 0xffffffffULL;
+    r->fpsr &= 0xffffffffULL;
+    r->tls &= 0xffffffffULL;
+  } else {
+    r->fpsr &= 0xffffffffULL;
+    r->fpcr &= 0xffffffffULL;
+    r->pstate &= 0xf0000000ULL;
+  }
+  return err;
+}
+
+uc_err xemu_restore_regs(xemu_engine *x, const xemu_regs *r) {
+  int regs[80];
+  void *ptrs[80];
+  xemu_regs c = *r;
+  if (x->arch == 1 && (c.pstate & (1u << 5)))
+    c.pc |= 1; // Unicorn takes Thumb state from bit 0 of the PC
+  int n = regs_list(x, &c, regs, ptrs);
+  return uc_reg_write_batch(x->uc, regs, ptrs, n);
+}

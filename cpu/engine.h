@@ -85,6 +85,21 @@ uc_err xemu_flush_code(xemu_engine *x);
 // but resumes at that same instruction, running it twice (a load into its own
 // base register then reads a wild address).
 void xemu_request_stop(xemu_engine *x);
+// xemu_regs is every register a Linux thread saves and restores (signal
+// frames, fork, new threads), in one layout for both architectures; cpu.Regs
+// mirrors it. AArch64: x[0..30], sp, pc, pstate = NZCV, v = Q0..Q31 (low,
+// high), fpsr, fpcr, tls = TPIDR_EL0. ARM: x[0..12] = R0..R12, x[14] = LR,
+// sp = R13, pc = R15 (Thumb bit clear), pstate = CPSR, v[n/2][n%2] = Dn,
+// fpsr = FPSCR, tls = TPIDRURO.
+typedef struct xemu_regs {
+  uint64_t x[31];
+  uint64_t sp, pc, pstate;
+  uint64_t v[32][2];
+  uint64_t fpsr, fpcr, tls;
+} xemu_regs;
+
+uc_err xemu_save_regs(xemu_engine *x, xemu_regs *r);
+uc_err xemu_restore_regs(xemu_engine *x, const xemu_regs *r);
 uc_err xemu_read_cp_reg(xemu_engine *x, int op0, int op1, int crn, int crm,
                         int op2, uint64_t *v);
 // Reads an ARM (32-bit) coprocessor register: the ID registers that say what
