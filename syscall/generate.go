@@ -1,3 +1,0 @@
-package syscall
-
-//go:generate go run ./gen

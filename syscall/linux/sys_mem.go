@@ -1,0 +1,218 @@
+package linux
+
+import (
+	"xemu/syscall/kernel"
+
+	"golang.org/x/sys/unix"
+
+	"xemu/cpu/mem"
+)
+
+// mmap flags (include/uapi/asm-generic/mman-common.h; ARM and x86-64 agree).
+const (
+	mapShared         = 0x01
+	mapPrivate        = 0x02
+	mapSharedValidate = 0x03
+	mapTypeMask       = 0x0f
+	mapFixed          = 0x10
+	mapAnonymous      = 0x20
+	mapFixedNoreplace = 0x100000
+
+	protGrowsdown = 0x01000000
+	protGrowsup   = 0x02000000
+)
+
+func mmap(t *kernel.Task, a kernel.Args) (uint64, error) {
+	return doMmap(t, a.Addr(0), a.U64(1), a.Int(2), a.Int(3), a.FD(4), a.U64(5))
+}
+
+func doMmap(t *kernel.Task, addr mem.GuestAddr, length uint64, prot, flags, fd int, off uint64) (uint64, error) {
+	if prot&^7 != 0 {
+		return 0, unix.EINVAL
+	}
+	typ := flags & mapTypeMask
+	if typ != mapShared && typ != mapPrivate && typ != mapSharedValidate {
+		return 0, unix.EINVAL
+	}
+	req := mem.MapRequest{
+		Addr: addr, Length: length, Prot: mem.Prot(prot),
+		Fixed:     flags&(mapFixed|mapFixedNoreplace) != 0,
+		NoReplace: flags&mapFixedNoreplace != 0,
+		Shared:    typ != mapPrivate,
+		FD:        -1,
+		Offset:    off,
+	}
+	if flags&mapAnonymous == 0 {
+		// Linux looks the descriptor up (EBADF); -1 must not reach Map, which
+		// takes a negative descriptor to mean anonymous memory.
+		if fd < 0 {
+			return 0, unix.EBADF
+		}
+		if err := t.CheckFD(fd); err != nil {
+			return 0, err
+		}
+		req.FD = fd
+		req.Name = fdPath(fd)
+	} else {
+		req.Offset = 0
+	}
+	if int64(length) <= 0 && length != 0 {
+		return 0, unix.ENOMEM
+	}
+	got, err := t.P.Mem.Map(req)
+	return uint64(got), err
+}
+
+// fdPath is the file a descriptor names, for /proc/self/maps.
+func fdPath(fd int) string {
+	buf := make([]byte, kernel.PathMax)
+	n, err := unix.Readlink("/proc/self/fd/"+itoa(fd), buf)
+	if err != nil {
+		return ""
+	}
+	return string(buf[:n])
+}
+
+func munmap(t *kernel.Task, a kernel.Args) (uint64, error) {
+	return 0, t.P.Mem.Unmap(a.Addr(0), a.U64(1))
+}
+
+func mprotect(t *kernel.Task, a kernel.Args) (uint64, error) {
+	prot := a.Int(2) &^ (protGrowsdown | protGrowsup)
+	if prot&^7 != 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, t.P.Mem.Protect(a.Addr(0), a.U64(1), mem.Prot(prot))
+}
+
+// mremap flags.
+const (
+	mremapMaymove   = 1
+	mremapFixed     = 2
+	mremapDontunmap = 4
+)
+
+func mremap(t *kernel.Task, a kernel.Args) (uint64, error) {
+	flags := a.Int(3)
+	if flags&^(mremapMaymove|mremapFixed) != 0 {
+		return 0, unix.EINVAL
+	}
+	got, err := t.P.Mem.Remap(a.Addr(0), a.U64(1), a.U64(2), flags&mremapMaymove != 0, flags&mremapFixed != 0, a.Addr(4))
+	return uint64(got), err
+}
+
+func brk(t *kernel.Task, a kernel.Args) (uint64, error) {
+	return uint64(t.P.Mem.Brk(a.Addr(0))), nil
+}
+
+// madvise advice values a guest may give; the rest are refused, since some
+// (MADV_HWPOISON, MADV_SOFT_OFFLINE) would act on the host's real pages.
+var madviseAllowed = map[int]bool{
+	0: true, 1: true, 2: true, 3: true, 4: true, 8: true, 9: true, 10: true, 11: true, 12: true,
+	13: true, 14: true, 15: true, 16: true, 17: true, 18: true, 19: true, 20: true, 21: true,
+	22: true, 23: true,
+}
+
+func madvise(t *kernel.Task, a kernel.Args) (uint64, error) {
+	advice := a.Int(2)
+	if !madviseAllowed[advice] || uint64(a.Addr(0))%mem.PageSize != 0 {
+		return 0, unix.EINVAL
+	}
+	if a.U64(1) == 0 {
+		return 0, nil
+	}
+	// Like Linux, advice applies to the mapped pieces of a range with holes,
+	// and the holes are reported afterwards (MADV_DONTNEED still zeroes).
+	rs, complete := t.P.Mem.MappedRanges(a.Addr(0), a.U64(1))
+	for _, r := range rs {
+		if _, _, e := unix.Syscall(unix.SYS_MADVISE, r.Host, uintptr(r.Len), uintptr(advice)); e != 0 {
+			return 0, e
+		}
+	}
+	if !complete {
+		return 0, unix.ENOMEM
+	}
+	return 0, nil
+}
+
+func msync(t *kernel.Task, a kernel.Args) (uint64, error) {
+	if uint64(a.Addr(0))%mem.PageSize != 0 {
+		return 0, unix.EINVAL
+	}
+	rs, err := t.P.Mem.HostRanges(a.Addr(0), a.U64(1))
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range rs {
+		if _, _, e := unix.Syscall(unix.SYS_MSYNC, r.Host, uintptr(r.Len), uintptr(a.Int(2))); e != 0 {
+			return 0, e
+		}
+	}
+	return 0, nil
+}
+
+func mincore(t *kernel.Task, a kernel.Args) (uint64, error) {
+	if uint64(a.Addr(0))%mem.PageSize != 0 {
+		return 0, unix.EINVAL
+	}
+	rs, err := t.P.Mem.HostRanges(a.Addr(0), a.U64(1))
+	if err != nil {
+		return 0, err
+	}
+	var vec []byte
+	for _, r := range rs {
+		part := make([]byte, r.Len/mem.PageSize)
+		if _, _, e := unix.Syscall(unix.SYS_MINCORE, r.Host, uintptr(r.Len), uintptr(kernel.UnsafePointer(&part[0]))); e != 0 {
+			return 0, e
+		}
+		vec = append(vec, part...)
+	}
+	return 0, t.CopyOut(a.Addr(2), vec)
+}
+
+func mlock(t *kernel.Task, a kernel.Args) (uint64, error) {
+	return memLock(t, a.Addr(0), a.U64(1), unix.SYS_MLOCK)
+}
+func munlock(t *kernel.Task, a kernel.Args) (uint64, error) {
+	return memLock(t, a.Addr(0), a.U64(1), unix.SYS_MUNLOCK)
+}
+
+// memLock locks or unlocks the host pages behind a guest range.
+func memLock(t *kernel.Task, a mem.GuestAddr, n uint64, call uintptr) (uint64, error) {
+	start := mem.GuestAddr(uint64(a) &^ (mem.PageSize - 1))
+	rs, err := t.P.Mem.HostRanges(start, n+uint64(a-start))
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range rs {
+		if _, _, e := unix.Syscall(call, r.Host, uintptr(r.Len), 0); e != 0 {
+			return 0, e
+		}
+	}
+	return 0, nil
+}
+
+// mlockall locks the guest's current mappings (MCL_CURRENT). MCL_FUTURE would
+// lock the emulator's own reservations too, so it is not passed on.
+func mlockall(t *kernel.Task, a kernel.Args) (uint64, error) {
+	if a.Int(0)&^7 != 0 || a.Int(0) == 0 {
+		return 0, unix.EINVAL
+	}
+	if a.Int(0)&1 != 0 {
+		for _, m := range t.P.Mem.Mappings() {
+			if m.Prot != mem.ProtNone {
+				if _, err := memLock(t, m.Start, uint64(m.End-m.Start), unix.SYS_MLOCK); err != nil {
+					return 0, err
+				}
+			}
+		}
+	}
+	return 0, nil
+}
+
+func munlockall(t *kernel.Task, a kernel.Args) (uint64, error) {
+	for _, m := range t.P.Mem.Mappings() {
+		memLock(t, m.Start, uint64(m.End-m.Start), unix.SYS_MUNLOCK)
+	}
+	return 0, nil
+}

@@ -1,0 +1,28 @@
+// Package syscall is the guest's Linux, in three layers with imports pointing
+// one way (linux → kernel → abi):
+//
+//	abi     facts: system call numbers, flag values, layouts, signal frames
+//	kernel  state and behaviour: Process, Task, signals, the run loop, the
+//	        dispatch table that handlers register into
+//	linux   the handlers, one file per subsystem, with no state of their own
+//
+// This package ties them together for the command line.
+package syscall
+
+import (
+	"xemu/syscall/kernel"
+	_ "xemu/syscall/linux" // registers the handlers
+)
+
+// The command line's view of the kernel.
+type (
+	Config    = kernel.Config
+	ExitError = kernel.ExitError
+)
+
+var (
+	Run            = kernel.Run
+	ForMachine     = kernel.ForMachine
+	PrepareHost    = kernel.PrepareHost
+	SetHostDefault = kernel.SetHostDefault
+)
