@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // sigFrameDump runs testdata/sigframe_dump.c under qemu-user and returns
@@ -96,7 +97,7 @@ func TestSigFrameMatchesQemu(t *testing.T) {
 				t.Fatal(err)
 			}
 			compareWithDump(t, fr, v["info"], dump)
-			returnFromDump(t, SigFrameAArch64, fr, v, dump, req)
+			returnFromDump(t, SigFrameAArch64, true, fr, v, dump, req)
 			for _, c := range []struct {
 				what      string
 				got, want uint64
@@ -113,6 +114,8 @@ func TestSigFrameMatchesQemu(t *testing.T) {
 				}
 			}
 		})
+	}
+	for _, mode := range []string{"kill", "segv", "nort"} {
 		for _, isa := range []string{"-marm", "-mthumb"} {
 			t.Run("arm"+isa+"/"+mode, func(t *testing.T) { testARMFrameMatchesQemu(t, isa, mode) })
 		}
@@ -121,19 +124,34 @@ func TestSigFrameMatchesQemu(t *testing.T) {
 
 func testARMFrameMatchesQemu(t *testing.T, isa, mode string) {
 	v, dump := sigFrameDump(t, "arm-linux-gnueabihf", "qemu-arm", "cortex-a15", []string{isa}, mode)
+	rt := mode != "nort"
 	var f RTSigframeARM
-	layoutFrom(&f, dump)
+	if rt {
+		layoutFrom(&f, dump)
+	} else {
+		layoutFrom(&f.Sig, dump)
+		// qemu 7.2's non-rt frame departs from arch/arm/kernel/signal.c
+		// setup_frame in two ways: uc_flags 0 instead of 0x5ac3c35a, and a
+		// uc_stack filled in. Undo them so the rest can be compared.
+		f.Sig.UC.Flags = sigframeUCFlagsARM
+		f.Sig.UC.Stack = StackTARM{}
+		copy(dump, layoutBytes(&f.Sig)[:unsafe.Offsetof(f.Sig.UC.Mcontext)])
+		v["handler"] = v["handler_nort"]
+	}
 	uc := &f.Sig.UC
 	sc := &uc.Mcontext
 	vfp := &uc.Regspace.VFP
 	req := &SigFrameRequest{
 		Mask: uint64(uc.Sigmask[0]) | uint64(uc.Sigmask[1])<<32,
-		Info: UnmarshalSigInfo(f.Info[:], 32), RT: true,
+		Info: UnmarshalSigInfo(f.Info[:], 32), RT: rt,
 		Stack: StackT{SP: uint64(uc.Stack.SP), Flags: uc.Stack.Flags, Size: uint64(uc.Stack.Size)},
 		SP:    v["top"], Handler: v["handler"],
 		// glibc's sigaction sets SA_RESTORER on ARM.
 		Restorer: v["lr"],
 		TrapNo:   uint64(sc.TrapNo), ErrorCode: uint64(sc.ErrorCode), FaultAddr: uint64(sc.FaultAddress),
+	}
+	if !rt {
+		req.Info.Signo = int32(v["sig"])
 	}
 	for i, r := range sc.R {
 		req.Regs.X[i] = uint64(r)
@@ -154,14 +172,13 @@ func testARMFrameMatchesQemu(t *testing.T, isa, mode string) {
 		t.Fatal(err)
 	}
 	compareWithDump(t, fr, v["info"], dump)
-	returnFromDump(t, SigFrameARM, fr, v, dump, req)
+	returnFromDump(t, SigFrameARM, rt, fr, v, dump, req)
 	for _, c := range []struct {
 		what      string
 		got, want uint64
 	}{
 		{"r0", fr.Regs.X[0], v["sig"]},
-		{"r1", fr.Regs.X[1], v["info"]},
-		{"r2", fr.Regs.X[2], v["uc"]},
+		{"sp", fr.Regs.SP, v["info"]},
 		{"lr", fr.Regs.X[14], v["lr"]},
 		{"pc", fr.Regs.PC, v["handler"] &^ 1},
 		{"cpsr.T", fr.Regs.PState & cpsrT >> 5, v["handler"] & 1},
@@ -169,6 +186,9 @@ func testARMFrameMatchesQemu(t *testing.T, isa, mode string) {
 		if c.got != c.want {
 			t.Errorf("%s at handler entry = %#x, qemu says %#x", c.what, c.got, c.want)
 		}
+	}
+	if rt && (fr.Regs.X[1] != v["info"] || fr.Regs.X[2] != v["uc"]) {
+		t.Errorf("r1, r2 at handler entry = %#x %#x, qemu says %#x %#x", fr.Regs.X[1], fr.Regs.X[2], v["info"], v["uc"])
 	}
 	if isa == "-mthumb" && req.Regs.PState&cpsrT == 0 {
 		t.Errorf("interrupted Thumb code saved cpsr %#x without T", req.Regs.PState)
@@ -203,11 +223,11 @@ func compareWithDump(t *testing.T, fr SigFrame, info uint64, dump []byte) {
 
 // returnFromDump feeds qemu's own frame to ReturnFrame, which must accept it
 // and give back the interrupted registers and mask.
-func returnFromDump(t *testing.T, l SigFrameLayout, fr SigFrame, v map[string]uint64, dump []byte, req *SigFrameRequest) {
+func returnFromDump(t *testing.T, l SigFrameLayout, rt bool, fr SigFrame, v map[string]uint64, dump []byte, req *SigFrameRequest) {
 	t.Helper()
 	mem := &fakeStack{base: v["info"], b: dump}
 	cur := fr.Regs
-	got, mask, stack, err := l.ReturnFrame(v["info"], true, &cur, mem.read)
+	got, mask, stack, err := l.ReturnFrame(v["info"], rt, &cur, mem.read)
 	if err != nil {
 		t.Fatalf("qemu's frame refused: %v", err)
 	}

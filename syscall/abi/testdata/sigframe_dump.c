@@ -4,7 +4,9 @@
  * the frame's start to the top of the stack. TestSigFrameMatchesQemu runs it
  * under qemu-user, rebuilds the same frame with syscall/abi from what the
  * dump says was interrupted, and compares placement, bytes and registers.
- * "kill" sends SIGUSR1 with kill(2); "segv" stores to an unmapped address.
+ * "kill" sends SIGUSR1 with kill(2); "segv" stores to an unmapped address;
+ * "nort" (ARM) sends SIGUSR1 to a handler without SA_SIGINFO, which gets the
+ * non-rt sigframe and reports the sp and lr it was entered with.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -43,6 +45,19 @@ __attribute__((noinline)) static void handler(int sig, siginfo_t *info, void *uc
 	dump(sig, info, uc, __builtin_frame_address(1), __builtin_return_address(0));
 }
 
+#ifdef __arm__
+void dump_nort(int sig, void *sp, void *lr)
+{
+	dump(sig, sp, 0, 0, lr);
+}
+
+/* Entered with r0 = signo, sp = the sigframe, lr = the restorer. */
+__attribute__((naked)) static void handler_nort(int sig)
+{
+	__asm__ volatile("mov r1, sp\n\tmov r2, lr\n\tb dump_nort\n");
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
@@ -55,6 +70,15 @@ int main(int argc, char **argv)
 	sigaddset(&sa.sa_mask, SIGUSR2);
 	if (sigaltstack(&ss, NULL) || sigaction(SIGUSR1, &sa, NULL) || sigaction(SIGSEGV, &sa, NULL))
 		return 1;
+#ifdef __arm__
+	if (argc > 1 && strcmp(argv[1], "nort") == 0) {
+		sa.sa_handler = handler_nort;
+		sa.sa_flags = SA_ONSTACK;
+		if (sigaction(SIGUSR1, &sa, NULL))
+			return 1;
+		printf("handler_nort %lx\n", (unsigned long)(uintptr_t)handler_nort);
+	}
+#endif
 	if (argc > 1 && strcmp(argv[1], "segv") == 0)
 		*(volatile int *)16 = 1;
 	else
