@@ -63,7 +63,9 @@ type SigFrameRequest struct {
 	// Fault details. AArch64: FaultAddr -> sigcontext.fault_address, and an
 	// esr_context record when ESR != 0 (thread.fault_code). ARM: TrapNo,
 	// ErrorCode and FaultAddr -> sigcontext trap_no, error_code,
-	// fault_address.
+	// fault_address. The kernel keeps these per thread from its last fault
+	// and writes them into every later frame too, fault or not; a caller
+	// that wants that exactness keeps them per thread likewise.
 	FaultAddr, ESR, TrapNo, ErrorCode uint64
 }
 
@@ -121,8 +123,8 @@ func (e *SigFrameTooLowError) Error() string {
 	return fmt.Sprintf("signal frame of %d bytes does not fit below sp %#x", e.Size, e.SP)
 }
 
-// readFull calls read and insists on n bytes.
-func readFull(read func(uint64, int) ([]byte, error), addr uint64, n int) ([]byte, error) {
+// sigReadFull calls read and insists on n bytes.
+func sigReadFull(read func(uint64, int) ([]byte, error), addr uint64, n int) ([]byte, error) {
 	b, err := read(addr, n)
 	if err != nil {
 		return nil, err

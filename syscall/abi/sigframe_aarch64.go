@@ -93,13 +93,13 @@ const (
 	// sigframeMaxAArch64 is SIGFRAME_MAXSZ (arch/arm64/kernel/signal.c).
 	sigframeMaxAArch64 = 64 << 10
 
-	pstateNZCV = 0xf0000000
+	sigPStateNZCV = 0xf0000000
 	// valid_native_regs: EL0t (M[3:0] == 0), AArch64 (M[4] == 0), D, A, I
 	// and F clear; none of these are among SPSR_EL1_AARCH64_RES0_BITS,
 	// which the kernel strips first.
-	pstateModeMask  = 0x1f
-	pstateDAIFMask  = 0x3c0
-	rtSigframeAArch = int(unsafe.Sizeof(RTSigframeAArch64{}))
+	sigPStateMode         = 0x1f
+	sigPStateDAIF         = 0x3c0
+	rtSigframeSizeAArch64 = int(unsafe.Sizeof(RTSigframeAArch64{}))
 )
 
 var (
@@ -131,7 +131,7 @@ func (sigFrameAArch64) TrampolineCode() []byte { return append([]byte(nil), sigT
 // registers are left as they were.
 func (sigFrameAArch64) Build(r *SigFrameRequest) (SigFrame, error) {
 	const recordSize = 16 // struct frame_record
-	frameSize := uint64(rtSigframeAArch+15) &^ 15
+	frameSize := uint64(rtSigframeSizeAArch64+15) &^ 15
 	if r.SP < frameSize+2*recordSize {
 		return SigFrame{}, &SigFrameTooLowError{SP: r.SP, Size: frameSize + recordSize}
 	}
@@ -148,7 +148,7 @@ func (sigFrameAArch64) Build(r *SigFrameRequest) (SigFrame, error) {
 	sc := &uc.Mcontext
 	sc.FaultAddress = r.FaultAddr
 	sc.Regs = r.Regs.X
-	sc.SP, sc.PC, sc.PState = r.Regs.SP, r.Regs.PC, r.Regs.PState&pstateNZCV
+	sc.SP, sc.PC, sc.PState = r.Regs.SP, r.Regs.PC, r.Regs.PState&sigPStateNZCV
 
 	// setup_sigframe_layout: each record 16-byte padded, then the terminator.
 	off := 0
@@ -156,14 +156,14 @@ func (sigFrameAArch64) Build(r *SigFrameRequest) (SigFrame, error) {
 		Head: AArch64Ctx{Magic: FPSIMD_MAGIC, Size: uint32(unsafe.Sizeof(FPSIMDContextAArch64{}))},
 		FPSR: uint32(r.Regs.FPSR), FPCR: uint32(r.Regs.FPCR), VRegs: r.Regs.V,
 	}
-	off += copy(sc.Reserved[off:], layoutBytes(&fp))
+	off += copy(sc.Reserved[off:], sigLayoutBytes(&fp))
 	if r.ESR != 0 {
 		esr := ESRContextAArch64{Head: AArch64Ctx{Magic: ESR_MAGIC, Size: uint32(unsafe.Sizeof(ESRContextAArch64{}))}, ESR: r.ESR}
-		copy(sc.Reserved[off:], layoutBytes(&esr))
+		copy(sc.Reserved[off:], sigLayoutBytes(&esr))
 	}
 
 	b := make([]byte, frameSize+recordSize)
-	copy(b, layoutBytes(f))
+	copy(b, sigLayoutBytes(f))
 	binary.LittleEndian.PutUint64(b[frameSize:], r.Regs.X[29])
 	binary.LittleEndian.PutUint64(b[frameSize+8:], r.Regs.X[30])
 
@@ -199,17 +199,17 @@ func (sigFrameAArch64) ReturnFrame(sp uint64, rt bool, cur *cpu.Regs, read func(
 	if sp&15 != 0 {
 		return fail("sp not 16-byte aligned")
 	}
-	head, err := readFull(read, sp+offUCAArch64, int(offReservedAArch64-offUCAArch64))
+	head, err := sigReadFull(read, sp+offUCAArch64, int(offReservedAArch64-offUCAArch64))
 	if err != nil {
 		return cpu.Regs{}, 0, StackT{}, err
 	}
 	var uc UcontextAArch64
-	layoutFrom(&uc, head)
+	sigLayoutFrom(&uc, head)
 	bad.Mask, bad.MaskRead = uc.Sigmask, true
 	sc := &uc.Mcontext
 	stack := StackT{SP: uc.Stack.SP, Flags: uc.Stack.Flags, Size: uc.Stack.Size}
 
-	if sc.PState&pstateModeMask != 0 || sc.PState&pstateDAIFMask != 0 {
+	if sc.PState&sigPStateMode != 0 || sc.PState&sigPStateDAIF != 0 {
 		return fail("pstate is not EL0t with DAIF clear")
 	}
 
@@ -224,7 +224,7 @@ func (sigFrameAArch64) ReturnFrame(sp uint64, rt bool, cur *cpu.Regs, read func(
 		if offset&15 != 0 {
 			return fail("misaligned record")
 		}
-		hb, err := readFull(read, base+offset, 8)
+		hb, err := sigReadFull(read, base+offset, 8)
 		if err != nil {
 			return cpu.Regs{}, 0, StackT{}, err
 		}
@@ -244,12 +244,12 @@ func (sigFrameAArch64) ReturnFrame(sp uint64, rt bool, cur *cpu.Regs, read func(
 			if size < uint32(unsafe.Sizeof(FPSIMDContextAArch64{})) {
 				return fail("short fpsimd_context")
 			}
-			rb, err := readFull(read, base+offset, int(unsafe.Sizeof(FPSIMDContextAArch64{})))
+			rb, err := sigReadFull(read, base+offset, int(unsafe.Sizeof(FPSIMDContextAArch64{})))
 			if err != nil {
 				return cpu.Regs{}, 0, StackT{}, err
 			}
 			fp = new(FPSIMDContextAArch64)
-			layoutFrom(fp, rb)
+			sigLayoutFrom(fp, rb)
 			fpSize = size
 		case ESR_MAGIC:
 		case EXTRA_MAGIC:
@@ -259,17 +259,17 @@ func (sigFrameAArch64) ReturnFrame(sp uint64, rt bool, cur *cpu.Regs, read func(
 			if size < uint32(unsafe.Sizeof(ExtraContextAArch64{})) {
 				return fail("short extra_context")
 			}
-			rb, err := readFull(read, base+offset, int(unsafe.Sizeof(ExtraContextAArch64{})))
+			rb, err := sigReadFull(read, base+offset, int(unsafe.Sizeof(ExtraContextAArch64{})))
 			if err != nil {
 				return cpu.Regs{}, 0, StackT{}, err
 			}
 			var extra ExtraContextAArch64
-			layoutFrom(&extra, rb)
+			sigLayoutFrom(&extra, rb)
 			userp := base + offset + uint64(size)
 			if limit-offset-uint64(size) < 16 {
 				return fail("no terminator after extra_context")
 			}
-			eb, err := readFull(read, userp, 8)
+			eb, err := sigReadFull(read, userp, 8)
 			if err != nil {
 				return cpu.Regs{}, 0, StackT{}, err
 			}
@@ -311,7 +311,7 @@ func (sigFrameAArch64) ReturnFrame(sp uint64, rt bool, cur *cpu.Regs, read func(
 	regs := *cur
 	regs.X = sc.Regs
 	regs.SP, regs.PC = sc.SP, sc.PC
-	regs.PState = sc.PState & pstateNZCV
+	regs.PState = sc.PState & sigPStateNZCV
 	regs.V = fp.VRegs
 	regs.FPSR, regs.FPCR = uint64(fp.FPSR), uint64(fp.FPCR)
 	return regs, uc.Sigmask, stack, nil

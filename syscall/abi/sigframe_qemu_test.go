@@ -13,12 +13,12 @@ import (
 	"unsafe"
 )
 
-// sigFrameDump runs testdata/sigframe_dump.c under qemu-user and returns
+// sigFrameDumpFromQemu runs testdata/sigframe_dump.c under qemu-user and returns
 // its key -> value lines and the frame bytes.
-func sigFrameDump(t *testing.T, triple, qemu, cpuModel string, gccFlags []string, mode string) (map[string]uint64, []byte) {
+func sigFrameDumpFromQemu(t *testing.T, triple, qemu, cpuModel string, gccFlags []string, mode string) (map[string]uint64, []byte) {
 	t.Helper()
-	gcc := crossTool(t, triple+"-gcc")
-	q := crossTool(t, qemu)
+	gcc := sigCrossTool(t, triple+"-gcc")
+	q := sigCrossTool(t, qemu)
 	bin := filepath.Join(t.TempDir(), "dump")
 	args := append([]string{"-static", "-O0", "-fno-omit-frame-pointer", "-o", bin}, gccFlags...)
 	args = append(args, "testdata/sigframe_dump.c")
@@ -60,9 +60,9 @@ func sigFrameDump(t *testing.T, triple, qemu, cpuModel string, gccFlags []string
 func TestSigFrameMatchesQemu(t *testing.T) {
 	for _, mode := range []string{"kill", "segv"} {
 		t.Run("aarch64/"+mode, func(t *testing.T) {
-			v, dump := sigFrameDump(t, "aarch64-linux-gnu", "qemu-aarch64", "cortex-a72", nil, mode)
+			v, dump := sigFrameDumpFromQemu(t, "aarch64-linux-gnu", "qemu-aarch64", "cortex-a72", nil, mode)
 			var f RTSigframeAArch64
-			layoutFrom(&f, dump)
+			sigLayoutFrom(&f, dump)
 			sc := &f.UC.Mcontext
 			req := &SigFrameRequest{
 				Mask: f.UC.Sigmask, Info: UnmarshalSigInfo(f.Info[:], 64), RT: true,
@@ -76,7 +76,7 @@ func TestSigFrameMatchesQemu(t *testing.T) {
 				size := int(binary.LittleEndian.Uint32(sc.Reserved[off+4:]))
 				if magic == FPSIMD_MAGIC {
 					var fp FPSIMDContextAArch64
-					layoutFrom(&fp, sc.Reserved[off:])
+					sigLayoutFrom(&fp, sc.Reserved[off:])
 					req.Regs.V, req.Regs.FPSR, req.Regs.FPCR = fp.VRegs, uint64(fp.FPSR), uint64(fp.FPCR)
 				}
 				if magic == ESR_MAGIC {
@@ -96,8 +96,8 @@ func TestSigFrameMatchesQemu(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			compareWithDump(t, fr, v["info"], dump)
-			returnFromDump(t, SigFrameAArch64, true, fr, v, dump, req)
+			compareSigFrameWithDump(t, fr, v["info"], dump)
+			sigReturnFromDump(t, SigFrameAArch64, true, fr, v, dump, req)
 			for _, c := range []struct {
 				what      string
 				got, want uint64
@@ -123,19 +123,19 @@ func TestSigFrameMatchesQemu(t *testing.T) {
 }
 
 func testARMFrameMatchesQemu(t *testing.T, isa, mode string) {
-	v, dump := sigFrameDump(t, "arm-linux-gnueabihf", "qemu-arm", "cortex-a15", []string{isa}, mode)
+	v, dump := sigFrameDumpFromQemu(t, "arm-linux-gnueabihf", "qemu-arm", "cortex-a15", []string{isa}, mode)
 	rt := mode != "nort"
 	var f RTSigframeARM
 	if rt {
-		layoutFrom(&f, dump)
+		sigLayoutFrom(&f, dump)
 	} else {
-		layoutFrom(&f.Sig, dump)
+		sigLayoutFrom(&f.Sig, dump)
 		// qemu 7.2's non-rt frame departs from arch/arm/kernel/signal.c
 		// setup_frame in two ways: uc_flags 0 instead of 0x5ac3c35a, and a
 		// uc_stack filled in. Undo them so the rest can be compared.
 		f.Sig.UC.Flags = sigframeUCFlagsARM
 		f.Sig.UC.Stack = StackTARM{}
-		copy(dump, layoutBytes(&f.Sig)[:unsafe.Offsetof(f.Sig.UC.Mcontext)])
+		copy(dump, sigLayoutBytes(&f.Sig)[:unsafe.Offsetof(f.Sig.UC.Mcontext)])
 		v["handler"] = v["handler_nort"]
 	}
 	uc := &f.Sig.UC
@@ -171,8 +171,8 @@ func testARMFrameMatchesQemu(t *testing.T, isa, mode string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	compareWithDump(t, fr, v["info"], dump)
-	returnFromDump(t, SigFrameARM, rt, fr, v, dump, req)
+	compareSigFrameWithDump(t, fr, v["info"], dump)
+	sigReturnFromDump(t, SigFrameARM, rt, fr, v, dump, req)
 	for _, c := range []struct {
 		what      string
 		got, want uint64
@@ -181,7 +181,7 @@ func testARMFrameMatchesQemu(t *testing.T, isa, mode string) {
 		{"sp", fr.Regs.SP, v["info"]},
 		{"lr", fr.Regs.X[14], v["lr"]},
 		{"pc", fr.Regs.PC, v["handler"] &^ 1},
-		{"cpsr.T", fr.Regs.PState & cpsrT >> 5, v["handler"] & 1},
+		{"cpsr.T", fr.Regs.PState & sigCPSRThumb >> 5, v["handler"] & 1},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s at handler entry = %#x, qemu says %#x", c.what, c.got, c.want)
@@ -190,12 +190,12 @@ func testARMFrameMatchesQemu(t *testing.T, isa, mode string) {
 	if rt && (fr.Regs.X[1] != v["info"] || fr.Regs.X[2] != v["uc"]) {
 		t.Errorf("r1, r2 at handler entry = %#x %#x, qemu says %#x %#x", fr.Regs.X[1], fr.Regs.X[2], v["info"], v["uc"])
 	}
-	if isa == "-mthumb" && req.Regs.PState&cpsrT == 0 {
+	if isa == "-mthumb" && req.Regs.PState&sigCPSRThumb == 0 {
 		t.Errorf("interrupted Thumb code saved cpsr %#x without T", req.Regs.PState)
 	}
 }
 
-func compareWithDump(t *testing.T, fr SigFrame, info uint64, dump []byte) {
+func compareSigFrameWithDump(t *testing.T, fr SigFrame, info uint64, dump []byte) {
 	t.Helper()
 	if fr.Addr != info {
 		t.Errorf("frame at %#x, qemu put it at %#x", fr.Addr, info)
@@ -221,11 +221,11 @@ func compareWithDump(t *testing.T, fr SigFrame, info uint64, dump []byte) {
 	}
 }
 
-// returnFromDump feeds qemu's own frame to ReturnFrame, which must accept it
+// sigReturnFromDump feeds qemu's own frame to ReturnFrame, which must accept it
 // and give back the interrupted registers and mask.
-func returnFromDump(t *testing.T, l SigFrameLayout, rt bool, fr SigFrame, v map[string]uint64, dump []byte, req *SigFrameRequest) {
+func sigReturnFromDump(t *testing.T, l SigFrameLayout, rt bool, fr SigFrame, v map[string]uint64, dump []byte, req *SigFrameRequest) {
 	t.Helper()
-	mem := &fakeStack{base: v["info"], b: dump}
+	mem := &sigFakeStack{base: v["info"], b: dump}
 	cur := fr.Regs
 	got, mask, stack, err := l.ReturnFrame(v["info"], rt, &cur, mem.read)
 	if err != nil {

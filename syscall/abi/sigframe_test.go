@@ -10,38 +10,38 @@ import (
 	"xemu/cpu"
 )
 
-// fakeStack is guest memory [base, base+len(b)) for frames to be written to
+// sigFakeStack is guest memory [base, base+len(b)) for frames to be written to
 // and read back from.
-type fakeStack struct {
+type sigFakeStack struct {
 	base uint64
 	b    []byte
 }
 
-func newFakeStack(base uint64, size int) *fakeStack {
-	return &fakeStack{base: base, b: make([]byte, size)}
+func newSigFakeStack(base uint64, size int) *sigFakeStack {
+	return &sigFakeStack{base: base, b: make([]byte, size)}
 }
 
-func (m *fakeStack) write(addr uint64, p []byte) {
+func (m *sigFakeStack) write(addr uint64, p []byte) {
 	copy(m.b[addr-m.base:], p)
 }
 
-func (m *fakeStack) read(addr uint64, n int) ([]byte, error) {
+func (m *sigFakeStack) read(addr uint64, n int) ([]byte, error) {
 	if addr < m.base || addr+uint64(n) > m.base+uint64(len(m.b)) {
 		return nil, fmt.Errorf("EFAULT at %#x+%d", addr, n)
 	}
 	return append([]byte(nil), m.b[addr-m.base:addr-m.base+uint64(n)]...), nil
 }
 
-func (m *fakeStack) u32(addr uint64) uint32 { return binary.LittleEndian.Uint32(m.b[addr-m.base:]) }
-func (m *fakeStack) u64(addr uint64) uint64 { return binary.LittleEndian.Uint64(m.b[addr-m.base:]) }
-func (m *fakeStack) put32(addr uint64, v uint32) {
+func (m *sigFakeStack) u32(addr uint64) uint32 { return binary.LittleEndian.Uint32(m.b[addr-m.base:]) }
+func (m *sigFakeStack) u64(addr uint64) uint64 { return binary.LittleEndian.Uint64(m.b[addr-m.base:]) }
+func (m *sigFakeStack) put32(addr uint64, v uint32) {
 	binary.LittleEndian.PutUint32(m.b[addr-m.base:], v)
 }
-func (m *fakeStack) put64(addr uint64, v uint64) {
+func (m *sigFakeStack) put64(addr uint64, v uint64) {
 	binary.LittleEndian.PutUint64(m.b[addr-m.base:], v)
 }
 
-func randomAArch64Regs(r *rand.Rand) cpu.Regs {
+func randomAArch64SigRegs(r *rand.Rand) cpu.Regs {
 	var regs cpu.Regs
 	for i := range regs.X {
 		regs.X[i] = r.Uint64()
@@ -51,14 +51,14 @@ func randomAArch64Regs(r *rand.Rand) cpu.Regs {
 	}
 	regs.SP = 0x7fff_f000_0000 | r.Uint64()&0xffff0
 	regs.PC = 0x40_0000 | r.Uint64()&0xfffc
-	regs.PState = r.Uint64() & pstateNZCV
+	regs.PState = r.Uint64() & sigPStateNZCV
 	regs.FPSR = uint64(r.Uint32())
 	regs.FPCR = uint64(r.Uint32())
 	regs.TLS = r.Uint64()
 	return regs
 }
 
-func randomARMRegs(r *rand.Rand, thumb bool) cpu.Regs {
+func randomARMSigRegs(r *rand.Rand, thumb bool) cpu.Regs {
 	var regs cpu.Regs
 	for i := 0; i <= 12; i++ {
 		regs.X[i] = uint64(r.Uint32())
@@ -81,14 +81,14 @@ func randomARMRegs(r *rand.Rand, thumb bool) cpu.Regs {
 }
 
 const (
-	testTrampoline = 0xffff_0000
-	testRestorer   = 0x0040_1230
+	testSigTrampoline = 0xffff_0000
+	testSigRestorer   = 0x0040_1230
 )
 
 func TestAArch64RoundTrip(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	for i := 0; i < 64; i++ {
-		regs := randomAArch64Regs(r)
+		regs := randomAArch64SigRegs(r)
 		req := &SigFrameRequest{
 			Regs:       regs,
 			Mask:       r.Uint64(),
@@ -97,20 +97,20 @@ func TestAArch64RoundTrip(t *testing.T) {
 			Stack:      StackT{SP: 0x1000, Flags: SS_DISABLE, Size: 0},
 			SP:         regs.SP - uint64(r.Intn(64)),
 			Handler:    0x400800,
-			Trampoline: testTrampoline,
+			Trampoline: testSigTrampoline,
 			FaultAddr:  r.Uint64(),
 		}
 		if i%3 == 0 {
 			req.ESR = 0x92000046
 		}
 		if i%4 == 0 {
-			req.Restorer = testRestorer
+			req.Restorer = testSigRestorer
 		}
 		f, err := SigFrameAArch64.Build(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		mem := newFakeStack(req.SP-0x4000, 0x4000)
+		mem := newSigFakeStack(req.SP-0x4000, 0x4000)
 		mem.write(f.Addr, f.Bytes)
 		if f.Addr+uint64(len(f.Bytes)) > req.SP {
 			t.Fatalf("frame [%#x,+%d) above sp %#x", f.Addr, len(f.Bytes), req.SP)
@@ -133,7 +133,7 @@ func TestARMRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewSource(2))
 	for i := 0; i < 64; i++ {
 		interruptedThumb := i%2 == 1
-		regs := randomARMRegs(r, interruptedThumb)
+		regs := randomARMSigRegs(r, interruptedThumb)
 		req := &SigFrameRequest{
 			Regs:       regs,
 			Mask:       r.Uint64(),
@@ -142,17 +142,17 @@ func TestARMRoundTrip(t *testing.T) {
 			Stack:      StackT{SP: 0x20000, Flags: SS_ONSTACK, Size: 0x4000},
 			SP:         regs.SP - uint64(r.Intn(64)),
 			Handler:    0x10400 | uint64(i>>2&1), // ARM and Thumb handlers
-			Trampoline: testTrampoline,
+			Trampoline: testSigTrampoline,
 			TrapNo:     14, ErrorCode: 0x817, FaultAddr: uint64(r.Uint32()),
 		}
 		if i&8 != 0 {
-			req.Restorer = testRestorer | 1
+			req.Restorer = testSigRestorer | 1
 		}
 		f, err := SigFrameARM.Build(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		mem := newFakeStack(req.SP-0x2000, 0x2000)
+		mem := newSigFakeStack(req.SP-0x2000, 0x2000)
 		mem.write(f.Addr, f.Bytes)
 		cur := f.Regs
 		got, mask, stack, err := SigFrameARM.ReturnFrame(f.Regs.SP, req.RT, &cur, mem.read)
@@ -186,7 +186,7 @@ func TestAArch64HandlerEntry(t *testing.T) {
 		Regs: regs, Mask: 1<<(SIGINT-1) | 1<<(SIGRTMIN+1),
 		Info: SigInfo{Signo: SIGSEGV, Code: SEGV_ACCERR, Addr: 0xdead0000},
 		RT:   true, Stack: StackT{SP: 0x5000, Flags: SS_DISABLE},
-		SP: 0x7ffff008, Handler: 0x400800, Trampoline: testTrampoline,
+		SP: 0x7ffff008, Handler: 0x400800, Trampoline: testSigTrampoline,
 		FaultAddr: 0xdead0000, ESR: 0x9200004f,
 	}
 	f, err := SigFrameAArch64.Build(req)
@@ -196,7 +196,7 @@ func TestAArch64HandlerEntry(t *testing.T) {
 	// next_frame = round_down(0x7ffff008 - 16, 16) = 0x7fffeff0;
 	// sigframe = next_frame - round_up(sizeof(rt_sigframe) = 4688, 16).
 	const next, addr = 0x7fffeff0, 0x7fffeff0 - 4688
-	mem := newFakeStack(0x7fff0000, 0x10000)
+	mem := newSigFakeStack(0x7fff0000, 0x10000)
 	mem.write(f.Addr, f.Bytes)
 	uc := uint64(addr + 128)
 	sc := uc + 176
@@ -212,7 +212,7 @@ func TestAArch64HandlerEntry(t *testing.T) {
 		{"x1 = &info", f.Regs.X[1], addr},
 		{"x2 = &uc", f.Regs.X[2], uc},
 		{"x29 = &frame record", f.Regs.X[29], next},
-		{"x30 = __kernel_rt_sigreturn", f.Regs.X[30], testTrampoline + 4},
+		{"x30 = __kernel_rt_sigreturn", f.Regs.X[30], testSigTrampoline + 4},
 		{"pc", f.Regs.PC, 0x400800},
 		{"pstate", f.Regs.PState, 0x60000000},
 		{"x3 untouched", f.Regs.X[3], 0x1003},
@@ -250,12 +250,12 @@ func TestAArch64HandlerEntry(t *testing.T) {
 
 	// Without SA_SIGINFO: no siginfo, x1 and x2 as interrupted; without a
 	// fault: no esr_context; with SA_RESTORER: x30 = sa_restorer.
-	req.RT, req.ESR, req.Restorer = false, 0, testRestorer
+	req.RT, req.ESR, req.Restorer = false, 0, testSigRestorer
 	f, err = SigFrameAArch64.Build(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Regs.X[1] != 0x1001 || f.Regs.X[2] != 0x1002 || f.Regs.X[30] != testRestorer {
+	if f.Regs.X[1] != 0x1001 || f.Regs.X[2] != 0x1002 || f.Regs.X[30] != testSigRestorer {
 		t.Errorf("non-SA_SIGINFO x1, x2, x30 = %#x %#x %#x", f.Regs.X[1], f.Regs.X[2], f.Regs.X[30])
 	}
 	for i, b := range f.Bytes[:128] {
@@ -300,7 +300,7 @@ func TestARMHandlerEntry(t *testing.T) {
 				Regs: regs, Mask: 0x80000001_00004000,
 				Info: SigInfo{Signo: SIGBUS, Code: BUS_ADRALN, Addr: 0x20001},
 				RT:   c.rt, Stack: StackT{SP: 0x30000, Flags: 0, Size: 0x2000},
-				SP: 0xbefff004, Handler: handler, Trampoline: testTrampoline,
+				SP: 0xbefff004, Handler: handler, Trampoline: testSigTrampoline,
 				TrapNo: 0, ErrorCode: 0x801, FaultAddr: 0x20001,
 			}
 			f, err := SigFrameARM.Build(req)
@@ -308,7 +308,7 @@ func TestARMHandlerEntry(t *testing.T) {
 				t.Fatal(err)
 			}
 			addr := (0xbefff004 - c.size) &^ 7
-			mem := newFakeStack(0xbeff0000, 0x10000)
+			mem := newSigFakeStack(0xbeff0000, 0x10000)
 			mem.write(f.Addr, f.Bytes)
 			sf := addr
 			if c.rt {
@@ -328,7 +328,7 @@ func TestARMHandlerEntry(t *testing.T) {
 				{"frame length", uint64(len(f.Bytes)), c.size},
 				{"sp", f.Regs.SP, addr},
 				{"r0", f.Regs.X[0], SIGBUS},
-				{"lr", f.Regs.X[14], testTrampoline + c.lrOff},
+				{"lr", f.Regs.X[14], testSigTrampoline + c.lrOff},
 				{"pc", f.Regs.PC, 0x10800},
 				{"cpsr", f.Regs.PState, wantCPSR},
 				{"fpscr LEN/STRIDE cleared", f.Regs.FPSR, 0x03000010},
@@ -389,13 +389,13 @@ func TestARMHandlerEntry(t *testing.T) {
 
 	// SA_RESTORER: lr is sa_restorer as given and retcode stays unwritten.
 	req := &SigFrameRequest{Regs: regs, Info: SigInfo{Signo: SIGUSR1}, RT: true, SP: 0xbefff000,
-		Handler: 0x10801, Restorer: testRestorer | 1, Trampoline: testTrampoline}
+		Handler: 0x10801, Restorer: testSigRestorer | 1, Trampoline: testSigTrampoline}
 	f, err := SigFrameARM.Build(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Regs.X[14] != testRestorer|1 {
-		t.Errorf("lr = %#x, want sa_restorer %#x", f.Regs.X[14], testRestorer|1)
+	if f.Regs.X[14] != testSigRestorer|1 {
+		t.Errorf("lr = %#x, want sa_restorer %#x", f.Regs.X[14], testSigRestorer|1)
 	}
 	if rc := f.Bytes[128+744:]; binary.LittleEndian.Uint64(rc) != 0 {
 		t.Errorf("retcode written with SA_RESTORER: % x", rc[:8])
@@ -432,58 +432,58 @@ func TestARMTrampolineOffsets(t *testing.T) {
 	}
 }
 
-// buildForCorruption builds a frame in memory and returns it for mutation.
-func buildForCorruption(t *testing.T, l SigFrameLayout, regs cpu.Regs, rt bool) (*fakeStack, SigFrame) {
+// buildSigFrameForCorruption builds a frame in memory and returns it for mutation.
+func buildSigFrameForCorruption(t *testing.T, l SigFrameLayout, regs cpu.Regs, rt bool) (*sigFakeStack, SigFrame) {
 	t.Helper()
 	req := &SigFrameRequest{Regs: regs, Mask: 0x5, Info: SigInfo{Signo: SIGUSR2}, RT: rt,
-		SP: regs.SP, Handler: 0x10800, Trampoline: testTrampoline, ESR: 0x1}
+		SP: regs.SP, Handler: 0x10800, Trampoline: testSigTrampoline, ESR: 0x1}
 	f, err := l.Build(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mem := newFakeStack(regs.SP-0x3000, 0x3000)
+	mem := newSigFakeStack(regs.SP-0x3000, 0x3000)
 	mem.write(f.Addr, f.Bytes)
 	return mem, f
 }
 
 func TestAArch64BadFrames(t *testing.T) {
-	regs := randomAArch64Regs(rand.New(rand.NewSource(3)))
+	regs := randomAArch64SigRegs(rand.New(rand.NewSource(3)))
 	regs.SP = 0x7fff_0000_0000
 	const sc = 128 + 176
 	const rsv = sc + 288
 	for _, c := range []struct {
 		name   string
 		sp     func(f SigFrame) uint64
-		mutate func(m *fakeStack, a uint64)
+		mutate func(m *sigFakeStack, a uint64)
 		bad    bool
 	}{
 		{"intact", nil, nil, false},
 		{"sp misaligned", func(f SigFrame) uint64 { return f.Addr + 8 }, nil, true},
-		{"fpsimd magic", nil, func(m *fakeStack, a uint64) { m.put32(a+rsv, 0x46508002) }, true},
-		{"fpsimd size larger", nil, func(m *fakeStack, a uint64) { m.put32(a+rsv+4, 544) }, true},
-		{"fpsimd size smaller", nil, func(m *fakeStack, a uint64) { m.put32(a+rsv+4, 512) }, true},
-		{"esr size odd", nil, func(m *fakeStack, a uint64) { m.put32(a+rsv+528+4, 24) }, true},
-		{"terminator size", nil, func(m *fakeStack, a uint64) { m.put32(a+rsv+528+16+4, 16) }, true},
-		{"sve record", nil, func(m *fakeStack, a uint64) {
+		{"fpsimd magic", nil, func(m *sigFakeStack, a uint64) { m.put32(a+rsv, 0x46508002) }, true},
+		{"fpsimd size larger", nil, func(m *sigFakeStack, a uint64) { m.put32(a+rsv+4, 544) }, true},
+		{"fpsimd size smaller", nil, func(m *sigFakeStack, a uint64) { m.put32(a+rsv+4, 512) }, true},
+		{"esr size odd", nil, func(m *sigFakeStack, a uint64) { m.put32(a+rsv+528+4, 24) }, true},
+		{"terminator size", nil, func(m *sigFakeStack, a uint64) { m.put32(a+rsv+528+16+4, 16) }, true},
+		{"sve record", nil, func(m *sigFakeStack, a uint64) {
 			m.put32(a+rsv+528+16, SVE_MAGIC)
 			m.put32(a+rsv+528+16+4, 16)
 		}, true},
-		{"unknown record", nil, func(m *fakeStack, a uint64) { m.put64(a+rsv+528, 0x10_12345678) }, true},
-		{"no fpsimd", nil, func(m *fakeStack, a uint64) { m.put64(a+rsv, 0) }, true},
-		{"two fpsimd", nil, func(m *fakeStack, a uint64) {
+		{"unknown record", nil, func(m *sigFakeStack, a uint64) { m.put64(a+rsv+528, 0x10_12345678) }, true},
+		{"no fpsimd", nil, func(m *sigFakeStack, a uint64) { m.put64(a+rsv, 0) }, true},
+		{"two fpsimd", nil, func(m *sigFakeStack, a uint64) {
 			b, _ := m.read(a+rsv, 528)
 			m.write(a+rsv+528, b)
 			m.put64(a+rsv+1056, 0)
 		}, true},
-		{"esr dropped", nil, func(m *fakeStack, a uint64) { m.put64(a+rsv+528, 0) }, false},
-		{"pstate EL1h", nil, func(m *fakeStack, a uint64) { m.put64(a+sc+272, 0x60000005) }, true},
-		{"pstate AArch32", nil, func(m *fakeStack, a uint64) { m.put64(a+sc+272, 0x10) }, true},
-		{"pstate IRQ masked", nil, func(m *fakeStack, a uint64) { m.put64(a+sc+272, 0x80) }, true},
-		{"pstate D masked", nil, func(m *fakeStack, a uint64) { m.put64(a+sc+272, 0x200) }, true},
-		{"pstate SSBS kept out", nil, func(m *fakeStack, a uint64) { m.put64(a+sc+272, 0x90001000) }, false},
+		{"esr dropped", nil, func(m *sigFakeStack, a uint64) { m.put64(a+rsv+528, 0) }, false},
+		{"pstate EL1h", nil, func(m *sigFakeStack, a uint64) { m.put64(a+sc+272, 0x60000005) }, true},
+		{"pstate AArch32", nil, func(m *sigFakeStack, a uint64) { m.put64(a+sc+272, 0x10) }, true},
+		{"pstate IRQ masked", nil, func(m *sigFakeStack, a uint64) { m.put64(a+sc+272, 0x80) }, true},
+		{"pstate D masked", nil, func(m *sigFakeStack, a uint64) { m.put64(a+sc+272, 0x200) }, true},
+		{"pstate SSBS kept out", nil, func(m *sigFakeStack, a uint64) { m.put64(a+sc+272, 0x90001000) }, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			mem, f := buildForCorruption(t, SigFrameAArch64, regs, true)
+			mem, f := buildSigFrameForCorruption(t, SigFrameAArch64, regs, true)
 			if c.mutate != nil {
 				c.mutate(mem, f.Addr)
 			}
@@ -506,13 +506,13 @@ func TestAArch64BadFrames(t *testing.T) {
 			if err != nil {
 				t.Fatalf("err = %v", err)
 			}
-			if mask != 0x5 || got.PState&^pstateNZCV != 0 {
+			if mask != 0x5 || got.PState&^sigPStateNZCV != 0 {
 				t.Errorf("mask %#x pstate %#x", mask, got.PState)
 			}
 		})
 	}
 
-	mem, f := buildForCorruption(t, SigFrameAArch64, regs, true)
+	mem, f := buildSigFrameForCorruption(t, SigFrameAArch64, regs, true)
 	short := func(addr uint64, n int) ([]byte, error) {
 		if addr+uint64(n) > f.Addr+rsv+528 {
 			return nil, errors.New("EFAULT")
@@ -529,7 +529,7 @@ func TestAArch64BadFrames(t *testing.T) {
 // parse_user_sigframe does: the extra space starts right after the
 // terminator that follows the extra_context record.
 func TestAArch64ExtraContext(t *testing.T) {
-	regs := randomAArch64Regs(rand.New(rand.NewSource(4)))
+	regs := randomAArch64SigRegs(rand.New(rand.NewSource(4)))
 	regs.SP = 0x7fff_0000_0000
 	const rsv = 128 + 176 + 288
 	for _, c := range []struct {
@@ -545,7 +545,7 @@ func TestAArch64ExtraContext(t *testing.T) {
 		{"datap elsewhere", false, 16, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			mem, f := buildForCorruption(t, SigFrameAArch64, regs, true)
+			mem, f := buildSigFrameForCorruption(t, SigFrameAArch64, regs, true)
 			a := f.Addr + rsv
 			fp, _ := mem.read(a, 528)
 			for i := a; i < a+1024+64; i++ {
@@ -587,7 +587,7 @@ func TestAArch64ExtraContext(t *testing.T) {
 }
 
 func TestARMBadFrames(t *testing.T) {
-	regs := randomARMRegs(rand.New(rand.NewSource(5)), false)
+	regs := randomARMSigRegs(rand.New(rand.NewSource(5)), false)
 	regs.SP = 0xbeff_f000
 	for _, rt := range []bool{false, true} {
 		sf := uint64(0)
@@ -598,19 +598,19 @@ func TestARMBadFrames(t *testing.T) {
 		for _, c := range []struct {
 			name   string
 			sp     uint64 // added to the frame address
-			mutate func(m *fakeStack, a uint64)
+			mutate func(m *sigFakeStack, a uint64)
 			bad    bool
 		}{
 			{"intact", 0, nil, false},
 			{"sp misaligned", 4, nil, true},
-			{"vfp magic", 0, func(m *fakeStack, a uint64) { m.put32(a+sf+232, 0x56465002) }, true},
-			{"vfp size", 0, func(m *fakeStack, a uint64) { m.put32(a+sf+236, 280) }, true},
-			{"cpsr SVC mode", 0, func(m *fakeStack, a uint64) { m.put32(a+sc+76, 0x60000013) }, true},
-			{"cpsr IRQs masked", 0, func(m *fakeStack, a uint64) { m.put32(a+sc+76, 0x60000090) }, true},
-			{"cpsr A and F cleared, not refused", 0, func(m *fakeStack, a uint64) { m.put32(a+sc+76, 0x60000150) }, false},
+			{"vfp magic", 0, func(m *sigFakeStack, a uint64) { m.put32(a+sf+232, 0x56465002) }, true},
+			{"vfp size", 0, func(m *sigFakeStack, a uint64) { m.put32(a+sf+236, 280) }, true},
+			{"cpsr SVC mode", 0, func(m *sigFakeStack, a uint64) { m.put32(a+sc+76, 0x60000013) }, true},
+			{"cpsr IRQs masked", 0, func(m *sigFakeStack, a uint64) { m.put32(a+sc+76, 0x60000090) }, true},
+			{"cpsr A and F cleared, not refused", 0, func(m *sigFakeStack, a uint64) { m.put32(a+sc+76, 0x60000150) }, false},
 		} {
 			t.Run(fmt.Sprintf("rt=%v/%s", rt, c.name), func(t *testing.T) {
-				mem, f := buildForCorruption(t, SigFrameARM, regs, rt)
+				mem, f := buildSigFrameForCorruption(t, SigFrameARM, regs, rt)
 				if c.mutate != nil {
 					c.mutate(mem, f.Addr)
 				}
@@ -648,16 +648,16 @@ func TestBuildRefusesFramesBelowZero(t *testing.T) {
 // refuse them, never panic.
 func FuzzSigReturn(f *testing.F) {
 	r := rand.New(rand.NewSource(6))
-	a64 := randomAArch64Regs(r)
+	a64 := randomAArch64SigRegs(r)
 	a64.SP = 0x10000 + 0x2000
 	fa, _ := SigFrameAArch64.Build(&SigFrameRequest{Regs: a64, RT: true, SP: a64.SP, Info: SigInfo{Signo: 1}, ESR: 1})
 	f.Add(fa.Bytes, uint16(0), false)
-	arm := randomARMRegs(r, true)
+	arm := randomARMSigRegs(r, true)
 	arm.SP = 0x10000 + 0x2000
 	fr, _ := SigFrameARM.Build(&SigFrameRequest{Regs: arm, RT: true, SP: arm.SP, Info: SigInfo{Signo: 1}})
 	f.Add(fr.Bytes, uint16(0), true)
 	f.Fuzz(func(t *testing.T, frame []byte, spOff uint16, rt bool) {
-		mem := newFakeStack(0x10000, 0x4000)
+		mem := newSigFakeStack(0x10000, 0x4000)
 		copy(mem.b, frame)
 		sp := 0x10000 + uint64(spOff)%0x4000
 		var cur cpu.Regs
@@ -669,9 +669,9 @@ func FuzzSigReturn(f *testing.F) {
 // A Thumb frame whose saved pc has bit 0 set resumes at the halfword: the
 // engine keeps the Thumb state in CPSR.T, not in PC.
 func TestARMThumbReturnPC(t *testing.T) {
-	regs := randomARMRegs(rand.New(rand.NewSource(7)), true)
+	regs := randomARMSigRegs(rand.New(rand.NewSource(7)), true)
 	regs.SP = 0xbeff_f000
-	mem, f := buildForCorruption(t, SigFrameARM, regs, true)
+	mem, f := buildSigFrameForCorruption(t, SigFrameARM, regs, true)
 	pc := f.Addr + 128 + 20 + 72
 	mem.put32(pc, mem.u32(pc)|1)
 	cur := f.Regs
