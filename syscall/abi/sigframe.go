@@ -20,9 +20,11 @@ import (
 //	// write f.Bytes at f.Addr (EFAULT -> force SIGSEGV), then load f.Regs
 //
 //	regs, mask, stack, err := abi.SigFrameAArch64.ReturnFrame(sp, true, &cur, read)
-//	// err (a *BadSigFrameError or the read error) -> force SIGSEGV;
-//	// else set the blocked mask to mask minus SigUnblockable, restore_altstack(stack),
-//	// load regs (the syscall's return value is regs.X[0]).
+//	// err (a *BadSigFrameError or the read error) -> force SIGSEGV, after
+//	// installing the error's Mask when MaskRead (the kernel sets it first);
+//	// else block mask &^ SigUnblockable, restore_altstack(stack) (rt only;
+//	// its failure is SIGSEGV too) and load regs. The syscall "returns"
+//	// regs.X[0]: nothing may overwrite it, and no syscall restart applies.
 
 // StackT is stack_t: the sigaltstack settings as saved in uc_stack.
 type StackT struct {
