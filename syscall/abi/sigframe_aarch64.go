@@ -108,6 +108,18 @@ var (
 		uint64(unsafe.Offsetof(SigcontextAArch64{}.Reserved))
 )
 
+// MinSigStkSzAArch64 is the AT_MINSIGSTKSZ an arm64 kernel computes for a
+// CPU without SVE, SME, FPMR, POE or GCS (minsigstksz_setup: the largest
+// frame, rt_sigframe rounded to 16, plus the 16-byte frame record and 16
+// bytes of alignment padding): every frame Build makes below an SP fits in
+// this many bytes.
+const MinSigStkSzAArch64 = uint64(unsafe.Sizeof(RTSigframeAArch64{})+15)&^15 + 16 + 16
+
+// Build lays the frame record right after the rt_sigframe in one struct,
+// which is get_sigframe's placement only because sizeof(rt_sigframe) is a
+// multiple of 16; this fails to compile otherwise.
+var _ [0]struct{} = [unsafe.Sizeof(RTSigframeAArch64{}) % 16]struct{}{}
+
 type sigFrameAArch64 struct{}
 
 // SigFrameAArch64 builds and reads AArch64 rt_sigframes.
@@ -138,7 +150,14 @@ func (sigFrameAArch64) Build(r *SigFrameRequest) (SigFrame, error) {
 	next := (r.SP - recordSize) &^ 15
 	addr := next - frameSize
 
-	f := new(RTSigframeAArch64)
+	// One allocation, built in place: the frame and the frame record above
+	// it, which is where get_sigframe puts it (frameSize is already a
+	// multiple of 16).
+	buf := new(struct {
+		frame  RTSigframeAArch64
+		record [2]uint64
+	})
+	f := &buf.frame
 	if r.RT {
 		r.Info.marshalInto(f.Info[:], 64)
 	}
@@ -162,10 +181,8 @@ func (sigFrameAArch64) Build(r *SigFrameRequest) (SigFrame, error) {
 		copy(sc.Reserved[off:], sigLayoutBytes(&esr))
 	}
 
-	b := make([]byte, frameSize+recordSize)
-	copy(b, sigLayoutBytes(f))
-	binary.LittleEndian.PutUint64(b[frameSize:], r.Regs.X[29])
-	binary.LittleEndian.PutUint64(b[frameSize+8:], r.Regs.X[30])
+	buf.record = [2]uint64{r.Regs.X[29], r.Regs.X[30]}
+	b := sigLayoutBytes(buf)
 
 	regs := r.Regs
 	regs.X[0] = uint64(uint32(r.Info.Signo))

@@ -214,11 +214,9 @@ func (sigFrameARM) Build(r *SigFrameRequest) (SigFrame, error) {
 		lr = (r.Trampoline + idx<<2 + thumb) & 0xffffffff
 	}
 
-	var b []byte
-	if r.RT {
-		b = append([]byte(nil), sigLayoutBytes(rt)...)
-	} else {
-		b = append([]byte(nil), sigLayoutBytes(sf)...)
+	b := sigLayoutBytes(rt)
+	if !r.RT {
+		b = b[offSigInRTARM:]
 	}
 
 	regs := r.Regs

@@ -683,3 +683,48 @@ func TestARMThumbReturnPC(t *testing.T) {
 		t.Errorf("pc %#x cpsr %#x, want pc %#x in Thumb state", got.PC, got.PState, regs.PC)
 	}
 }
+
+// TestAArch64MinSigStkSz: 4688 + 16 + 16 (arch/arm64/kernel/signal.c
+// minsigstksz_setup without optional records), and enough for a frame below
+// any stack top.
+func TestAArch64MinSigStkSz(t *testing.T) {
+	if MinSigStkSzAArch64 != 4720 {
+		t.Errorf("MinSigStkSzAArch64 = %d, want 4720", MinSigStkSzAArch64)
+	}
+	for top := uint64(0x7fff0000); top < 0x7fff0010; top++ {
+		f, err := SigFrameAArch64.Build(&SigFrameRequest{SP: top, RT: true, ESR: 1, Info: SigInfo{Signo: SIGSEGV}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if top-f.Addr > MinSigStkSzAArch64 {
+			t.Errorf("sp %#x: frame takes %d bytes", top, top-f.Addr)
+		}
+	}
+}
+
+func BenchmarkSigFrameBuildAArch64(b *testing.B) {
+	req := &SigFrameRequest{Regs: randomAArch64SigRegs(rand.New(rand.NewSource(8))), RT: true,
+		SP: 0x7fff0000, Handler: 0x400800, Trampoline: testSigTrampoline, Info: SigInfo{Signo: SIGUSR1}}
+	for i := 0; i < b.N; i++ {
+		SigFrameAArch64.Build(req)
+	}
+}
+
+func BenchmarkSigFrameReturnAArch64(b *testing.B) {
+	req := &SigFrameRequest{Regs: randomAArch64SigRegs(rand.New(rand.NewSource(8))), RT: true,
+		SP: 0x7fff0000, Handler: 0x400800, Trampoline: testSigTrampoline, Info: SigInfo{Signo: SIGUSR1}}
+	f, _ := SigFrameAArch64.Build(req)
+	mem := newSigFakeStack(0x7fff0000-0x2000, 0x2000)
+	mem.write(f.Addr, f.Bytes)
+	for i := 0; i < b.N; i++ {
+		SigFrameAArch64.ReturnFrame(f.Addr, true, &f.Regs, mem.read)
+	}
+}
+
+func BenchmarkSigFrameBuildARM(b *testing.B) {
+	req := &SigFrameRequest{Regs: randomARMSigRegs(rand.New(rand.NewSource(8)), false), RT: true,
+		SP: 0xbeff0000, Handler: 0x10800, Trampoline: testSigTrampoline, Info: SigInfo{Signo: SIGUSR1}}
+	for i := 0; i < b.N; i++ {
+		SigFrameARM.Build(req)
+	}
+}
