@@ -20,9 +20,11 @@ import (
 //	// write f.Bytes at f.Addr (EFAULT -> force SIGSEGV), then load f.Regs
 //
 //	regs, mask, stack, err := abi.SigFrameAArch64.ReturnFrame(sp, true, &cur, read)
-//	// err (a *BadSigFrameError or the read error) -> force SIGSEGV;
-//	// else set the blocked mask to mask minus SigUnblockable, restore_altstack(stack),
-//	// load regs (the syscall's return value is regs.X[0]).
+//	// err (a *BadSigFrameError or the read error) -> force SIGSEGV, after
+//	// installing the error's Mask when MaskRead (the kernel sets it first);
+//	// else block mask &^ SigUnblockable, restore_altstack(stack) (rt only;
+//	// its failure is SIGSEGV too) and load regs. The syscall "returns"
+//	// regs.X[0]: nothing may overwrite it, and no syscall restart applies.
 
 // StackT is stack_t: the sigaltstack settings as saved in uc_stack.
 type StackT struct {
@@ -63,7 +65,9 @@ type SigFrameRequest struct {
 	// Fault details. AArch64: FaultAddr -> sigcontext.fault_address, and an
 	// esr_context record when ESR != 0 (thread.fault_code). ARM: TrapNo,
 	// ErrorCode and FaultAddr -> sigcontext trap_no, error_code,
-	// fault_address.
+	// fault_address. The kernel keeps these per thread from its last fault
+	// and writes them into every later frame too, fault or not; a caller
+	// that wants that exactness keeps them per thread likewise.
 	FaultAddr, ESR, TrapNo, ErrorCode uint64
 }
 
@@ -121,8 +125,8 @@ func (e *SigFrameTooLowError) Error() string {
 	return fmt.Sprintf("signal frame of %d bytes does not fit below sp %#x", e.Size, e.SP)
 }
 
-// readFull calls read and insists on n bytes.
-func readFull(read func(uint64, int) ([]byte, error), addr uint64, n int) ([]byte, error) {
+// sigReadFull calls read and insists on n bytes.
+func sigReadFull(read func(uint64, int) ([]byte, error), addr uint64, n int) ([]byte, error) {
 	b, err := read(addr, n)
 	if err != nil {
 		return nil, err

@@ -93,13 +93,13 @@ const (
 	// sigframeMaxAArch64 is SIGFRAME_MAXSZ (arch/arm64/kernel/signal.c).
 	sigframeMaxAArch64 = 64 << 10
 
-	pstateNZCV = 0xf0000000
+	sigPStateNZCV = 0xf0000000
 	// valid_native_regs: EL0t (M[3:0] == 0), AArch64 (M[4] == 0), D, A, I
 	// and F clear; none of these are among SPSR_EL1_AARCH64_RES0_BITS,
 	// which the kernel strips first.
-	pstateModeMask  = 0x1f
-	pstateDAIFMask  = 0x3c0
-	rtSigframeAArch = int(unsafe.Sizeof(RTSigframeAArch64{}))
+	sigPStateMode         = 0x1f
+	sigPStateDAIF         = 0x3c0
+	rtSigframeSizeAArch64 = int(unsafe.Sizeof(RTSigframeAArch64{}))
 )
 
 var (
@@ -107,6 +107,18 @@ var (
 	offReservedAArch64 = offUCAArch64 + uint64(unsafe.Offsetof(UcontextAArch64{}.Mcontext)) +
 		uint64(unsafe.Offsetof(SigcontextAArch64{}.Reserved))
 )
+
+// MinSigStkSzAArch64 is the AT_MINSIGSTKSZ an arm64 kernel computes for a
+// CPU without SVE, SME, FPMR, POE or GCS (minsigstksz_setup: the largest
+// frame, rt_sigframe rounded to 16, plus the 16-byte frame record and 16
+// bytes of alignment padding): every frame Build makes below an SP fits in
+// this many bytes.
+const MinSigStkSzAArch64 = uint64(unsafe.Sizeof(RTSigframeAArch64{})+15)&^15 + 16 + 16
+
+// Build lays the frame record right after the rt_sigframe in one struct,
+// which is get_sigframe's placement only because sizeof(rt_sigframe) is a
+// multiple of 16; this fails to compile otherwise.
+var _ [0]struct{} = [unsafe.Sizeof(RTSigframeAArch64{}) % 16]struct{}{}
 
 type sigFrameAArch64 struct{}
 
@@ -131,14 +143,21 @@ func (sigFrameAArch64) TrampolineCode() []byte { return append([]byte(nil), sigT
 // registers are left as they were.
 func (sigFrameAArch64) Build(r *SigFrameRequest) (SigFrame, error) {
 	const recordSize = 16 // struct frame_record
-	frameSize := uint64(rtSigframeAArch+15) &^ 15
+	frameSize := uint64(rtSigframeSizeAArch64+15) &^ 15
 	if r.SP < frameSize+2*recordSize {
 		return SigFrame{}, &SigFrameTooLowError{SP: r.SP, Size: frameSize + recordSize}
 	}
 	next := (r.SP - recordSize) &^ 15
 	addr := next - frameSize
 
-	f := new(RTSigframeAArch64)
+	// One allocation, built in place: the frame and the frame record above
+	// it, which is where get_sigframe puts it (frameSize is already a
+	// multiple of 16).
+	buf := new(struct {
+		frame  RTSigframeAArch64
+		record [2]uint64
+	})
+	f := &buf.frame
 	if r.RT {
 		r.Info.marshalInto(f.Info[:], 64)
 	}
@@ -148,7 +167,7 @@ func (sigFrameAArch64) Build(r *SigFrameRequest) (SigFrame, error) {
 	sc := &uc.Mcontext
 	sc.FaultAddress = r.FaultAddr
 	sc.Regs = r.Regs.X
-	sc.SP, sc.PC, sc.PState = r.Regs.SP, r.Regs.PC, r.Regs.PState&pstateNZCV
+	sc.SP, sc.PC, sc.PState = r.Regs.SP, r.Regs.PC, r.Regs.PState&sigPStateNZCV
 
 	// setup_sigframe_layout: each record 16-byte padded, then the terminator.
 	off := 0
@@ -156,16 +175,14 @@ func (sigFrameAArch64) Build(r *SigFrameRequest) (SigFrame, error) {
 		Head: AArch64Ctx{Magic: FPSIMD_MAGIC, Size: uint32(unsafe.Sizeof(FPSIMDContextAArch64{}))},
 		FPSR: uint32(r.Regs.FPSR), FPCR: uint32(r.Regs.FPCR), VRegs: r.Regs.V,
 	}
-	off += copy(sc.Reserved[off:], layoutBytes(&fp))
+	off += copy(sc.Reserved[off:], sigLayoutBytes(&fp))
 	if r.ESR != 0 {
 		esr := ESRContextAArch64{Head: AArch64Ctx{Magic: ESR_MAGIC, Size: uint32(unsafe.Sizeof(ESRContextAArch64{}))}, ESR: r.ESR}
-		copy(sc.Reserved[off:], layoutBytes(&esr))
+		copy(sc.Reserved[off:], sigLayoutBytes(&esr))
 	}
 
-	b := make([]byte, frameSize+recordSize)
-	copy(b, layoutBytes(f))
-	binary.LittleEndian.PutUint64(b[frameSize:], r.Regs.X[29])
-	binary.LittleEndian.PutUint64(b[frameSize+8:], r.Regs.X[30])
+	buf.record = [2]uint64{r.Regs.X[29], r.Regs.X[30]}
+	b := sigLayoutBytes(buf)
 
 	regs := r.Regs
 	regs.X[0] = uint64(uint32(r.Info.Signo))
@@ -199,17 +216,17 @@ func (sigFrameAArch64) ReturnFrame(sp uint64, rt bool, cur *cpu.Regs, read func(
 	if sp&15 != 0 {
 		return fail("sp not 16-byte aligned")
 	}
-	head, err := readFull(read, sp+offUCAArch64, int(offReservedAArch64-offUCAArch64))
+	head, err := sigReadFull(read, sp+offUCAArch64, int(offReservedAArch64-offUCAArch64))
 	if err != nil {
 		return cpu.Regs{}, 0, StackT{}, err
 	}
 	var uc UcontextAArch64
-	layoutFrom(&uc, head)
+	sigLayoutFrom(&uc, head)
 	bad.Mask, bad.MaskRead = uc.Sigmask, true
 	sc := &uc.Mcontext
 	stack := StackT{SP: uc.Stack.SP, Flags: uc.Stack.Flags, Size: uc.Stack.Size}
 
-	if sc.PState&pstateModeMask != 0 || sc.PState&pstateDAIFMask != 0 {
+	if sc.PState&sigPStateMode != 0 || sc.PState&sigPStateDAIF != 0 {
 		return fail("pstate is not EL0t with DAIF clear")
 	}
 
@@ -224,7 +241,7 @@ func (sigFrameAArch64) ReturnFrame(sp uint64, rt bool, cur *cpu.Regs, read func(
 		if offset&15 != 0 {
 			return fail("misaligned record")
 		}
-		hb, err := readFull(read, base+offset, 8)
+		hb, err := sigReadFull(read, base+offset, 8)
 		if err != nil {
 			return cpu.Regs{}, 0, StackT{}, err
 		}
@@ -244,12 +261,12 @@ func (sigFrameAArch64) ReturnFrame(sp uint64, rt bool, cur *cpu.Regs, read func(
 			if size < uint32(unsafe.Sizeof(FPSIMDContextAArch64{})) {
 				return fail("short fpsimd_context")
 			}
-			rb, err := readFull(read, base+offset, int(unsafe.Sizeof(FPSIMDContextAArch64{})))
+			rb, err := sigReadFull(read, base+offset, int(unsafe.Sizeof(FPSIMDContextAArch64{})))
 			if err != nil {
 				return cpu.Regs{}, 0, StackT{}, err
 			}
 			fp = new(FPSIMDContextAArch64)
-			layoutFrom(fp, rb)
+			sigLayoutFrom(fp, rb)
 			fpSize = size
 		case ESR_MAGIC:
 		case EXTRA_MAGIC:
@@ -259,17 +276,17 @@ func (sigFrameAArch64) ReturnFrame(sp uint64, rt bool, cur *cpu.Regs, read func(
 			if size < uint32(unsafe.Sizeof(ExtraContextAArch64{})) {
 				return fail("short extra_context")
 			}
-			rb, err := readFull(read, base+offset, int(unsafe.Sizeof(ExtraContextAArch64{})))
+			rb, err := sigReadFull(read, base+offset, int(unsafe.Sizeof(ExtraContextAArch64{})))
 			if err != nil {
 				return cpu.Regs{}, 0, StackT{}, err
 			}
 			var extra ExtraContextAArch64
-			layoutFrom(&extra, rb)
+			sigLayoutFrom(&extra, rb)
 			userp := base + offset + uint64(size)
 			if limit-offset-uint64(size) < 16 {
 				return fail("no terminator after extra_context")
 			}
-			eb, err := readFull(read, userp, 8)
+			eb, err := sigReadFull(read, userp, 8)
 			if err != nil {
 				return cpu.Regs{}, 0, StackT{}, err
 			}
@@ -311,7 +328,7 @@ func (sigFrameAArch64) ReturnFrame(sp uint64, rt bool, cur *cpu.Regs, read func(
 	regs := *cur
 	regs.X = sc.Regs
 	regs.SP, regs.PC = sc.SP, sc.PC
-	regs.PState = sc.PState & pstateNZCV
+	regs.PState = sc.PState & sigPStateNZCV
 	regs.V = fp.VRegs
 	regs.FPSR, regs.FPCR = uint64(fp.FPSR), uint64(fp.FPCR)
 	return regs, uc.Sigmask, stack, nil

@@ -95,24 +95,24 @@ const (
 	SigTrampARMRTSigreturn   = 12
 	SigTrampThumbRTSigreturn = 20
 
-	cpsrUSRMode  = 0x10
-	cpsrModeMask = 0x1f
-	cpsrF        = 1 << 6
-	cpsrI        = 1 << 7
-	cpsrA        = 1 << 8
-	cpsrE        = 1 << 9
-	cpsrT        = 1 << 5
-	cpsrFlags    = 0xff000000 // PSR_f: N Z C V Q IT[1:0] J
-	cpsrITMask   = 0x0600fc00
+	sigCPSRUSRMode  = 0x10
+	sigCPSRModeMask = 0x1f
+	sigCPSRF        = 1 << 6
+	sigCPSRI        = 1 << 7
+	sigCPSRA        = 1 << 8
+	sigCPSRE        = 1 << 9
+	sigCPSRThumb    = 1 << 5
+	sigCPSRFlags    = 0xff000000 // PSR_f: N Z C V Q IT[1:0] J
+	sigCPSRITMask   = 0x0600fc00
 
-	fpexcEN            = 1 << 30
-	fpscrLenStrideMask = 7<<16 | 3<<20 // FPSCR_LENGTH_MASK | FPSCR_STRIDE_MASK
+	sigFPEXCEnable    = 1 << 30
+	sigFPSCRLenStride = 7<<16 | 3<<20 // FPSCR_LENGTH_MASK | FPSCR_STRIDE_MASK
 )
 
 var (
-	offSigInRTARM = uint64(unsafe.Offsetof(RTSigframeARM{}.Sig))
-	offRegspace   = uint64(unsafe.Offsetof(UcontextARM{}.Regspace))
-	offRetcodeARM = uint64(unsafe.Offsetof(SigframeARM{}.Retcode))
+	offSigInRTARM  = uint64(unsafe.Offsetof(RTSigframeARM{}.Sig))
+	offRegspaceARM = uint64(unsafe.Offsetof(UcontextARM{}.Regspace))
+	offRetcodeARM  = uint64(unsafe.Offsetof(SigframeARM{}.Retcode))
 )
 
 // sigreturnCodesARM is arch/arm/kernel/sigreturn_codes.S as the kernel
@@ -142,11 +142,11 @@ func (sigFrameARM) TrampolineCode() []byte {
 	return b
 }
 
-// userCPSR is the CPSR a user-mode thread shows the kernel: its own bits
+// sigUserCPSR is the CPSR a user-mode thread shows the kernel: its own bits
 // (cpu.ARMCPSRUserMask) in USR mode. The engine may run the guest in
 // another mode; frames store what a real kernel would.
-func userCPSR(pstate uint64) uint32 {
-	return uint32(pstate&cpu.ARMCPSRUserMask) | cpsrUSRMode
+func sigUserCPSR(pstate uint64) uint32 {
+	return uint32(pstate&cpu.ARMCPSRUserMask) | sigCPSRUSRMode
 }
 
 // Build is setup_frame (!RT) or setup_rt_frame: the frame goes at
@@ -187,7 +187,7 @@ func (sigFrameARM) Build(r *SigFrameRequest) (SigFrame, error) {
 	}
 	sc.FP, sc.IP = uint32(r.Regs.X[11]), uint32(r.Regs.X[12])
 	sc.SP, sc.LR, sc.PC = uint32(r.Regs.SP), uint32(r.Regs.X[14]), uint32(r.Regs.PC)
-	sc.CPSR = userCPSR(r.Regs.PState)
+	sc.CPSR = sigUserCPSR(r.Regs.PState)
 	uc.Sigmask = [2]uint32{uint32(r.Mask), uint32(r.Mask >> 32)}
 	vfp := &uc.Regspace.VFP
 	vfp.Magic, vfp.Size = VFP_MAGIC, uint32(unsafe.Sizeof(VFPSigframeARM{}))
@@ -195,12 +195,12 @@ func (sigFrameARM) Build(r *SigFrameRequest) (SigFrame, error) {
 		vfp.FPRegs[i] = r.Regs.V[i/2][i%2]
 	}
 	vfp.FPSCR = uint32(r.Regs.FPSR)
-	vfp.FPExc = fpexcEN
+	vfp.FPExc = sigFPEXCEnable
 
 	thumb := r.Handler & 1
-	cpsr := r.Regs.PState &^ (cpsrFlags | cpsrE | cpsrITMask | cpsrT)
+	cpsr := r.Regs.PState &^ (sigCPSRFlags | sigCPSRE | sigCPSRITMask | sigCPSRThumb)
 	if thumb != 0 {
-		cpsr |= cpsrT
+		cpsr |= sigCPSRThumb
 	}
 	var lr uint64
 	if r.Restorer != 0 {
@@ -214,11 +214,9 @@ func (sigFrameARM) Build(r *SigFrameRequest) (SigFrame, error) {
 		lr = (r.Trampoline + idx<<2 + thumb) & 0xffffffff
 	}
 
-	var b []byte
-	if r.RT {
-		b = append([]byte(nil), layoutBytes(rt)...)
-	} else {
-		b = append([]byte(nil), layoutBytes(sf)...)
+	b := sigLayoutBytes(rt)
+	if !r.RT {
+		b = b[offSigInRTARM:]
 	}
 
 	regs := r.Regs
@@ -231,7 +229,7 @@ func (sigFrameARM) Build(r *SigFrameRequest) (SigFrame, error) {
 	regs.X[14] = lr
 	regs.PC = r.Handler &^ 1 & 0xffffffff
 	regs.PState = cpsr
-	regs.FPSR &^= fpscrLenStrideMask
+	regs.FPSR &^= sigFPSCRLenStride
 	return SigFrame{Addr: addr, Bytes: b, Regs: regs}, nil
 }
 
@@ -254,27 +252,27 @@ func (sigFrameARM) ReturnFrame(sp uint64, rt bool, cur *cpu.Regs, read func(uint
 	if rt {
 		sf += offSigInRTARM
 	}
-	hb, err := readFull(read, sf, int(offRegspace))
+	hb, err := sigReadFull(read, sf, int(offRegspaceARM))
 	if err != nil {
 		return cpu.Regs{}, 0, StackT{}, err
 	}
 	var uc UcontextARM
-	layoutFrom(&uc, hb)
+	sigLayoutFrom(&uc, hb)
 	mask := uint64(uc.Sigmask[0]) | uint64(uc.Sigmask[1])<<32
 	bad.Mask, bad.MaskRead = mask, true
 	sc := &uc.Mcontext
 
-	cpsr := sc.CPSR &^ (cpsrF | cpsrA)
-	if cpsr&cpsrI != 0 || cpsr&cpsrModeMask != cpsrUSRMode {
+	cpsr := sc.CPSR &^ (sigCPSRF | sigCPSRA)
+	if cpsr&sigCPSRI != 0 || cpsr&sigCPSRModeMask != sigCPSRUSRMode {
 		return fail("cpsr is not USR mode with IRQs enabled")
 	}
 
-	vb, err := readFull(read, sf+offRegspace, int(unsafe.Sizeof(VFPSigframeARM{})))
+	vb, err := sigReadFull(read, sf+offRegspaceARM, int(unsafe.Sizeof(VFPSigframeARM{})))
 	if err != nil {
 		return cpu.Regs{}, 0, StackT{}, err
 	}
 	var vfp VFPSigframeARM
-	layoutFrom(&vfp, vb)
+	sigLayoutFrom(&vfp, vb)
 	if vfp.Magic != VFP_MAGIC || vfp.Size != uint32(unsafe.Sizeof(VFPSigframeARM{})) {
 		return fail("bad vfp_sigframe magic or size")
 	}
@@ -286,7 +284,7 @@ func (sigFrameARM) ReturnFrame(sp uint64, rt bool, cur *cpu.Regs, read func(uint
 	regs.X[11], regs.X[12] = uint64(sc.FP), uint64(sc.IP)
 	regs.SP, regs.X[14], regs.PC = uint64(sc.SP), uint64(sc.LR), uint64(sc.PC)
 	regs.PState = cur.PState&^cpu.ARMCPSRUserMask | uint64(cpsr)&cpu.ARMCPSRUserMask
-	if cpsr&cpsrT != 0 {
+	if cpsr&sigCPSRThumb != 0 {
 		regs.PC &^= 1
 	}
 	for i, d := range vfp.FPRegs {

@@ -12,9 +12,9 @@ import (
 	"unsafe"
 )
 
-// crossTool finds a cross toolchain program or skips the test; with CI set
+// sigCrossTool finds a cross toolchain program or skips the test; with CI set
 // a missing tool is a failure, so layout pins cannot silently vanish.
-func crossTool(t *testing.T, name string) string {
+func sigCrossTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
@@ -26,13 +26,13 @@ func crossTool(t *testing.T, name string) string {
 	return p
 }
 
-// headerLayout compiles testdata/sigframe_layout_*.c for one triple, runs it
+// sigHeaderLayout compiles testdata/sigframe_layout_*.c for one triple, runs it
 // under qemu-user and returns its "kind name" -> value lines; "libc-off"
 // lines come back separately.
-func headerLayout(t *testing.T, triple, qemu string) (kernel, libc map[string]int64) {
+func sigHeaderLayout(t *testing.T, triple, qemu string) (kernel, libc map[string]int64) {
 	t.Helper()
-	gcc := crossTool(t, triple+"-gcc")
-	q := crossTool(t, qemu)
+	gcc := sigCrossTool(t, triple+"-gcc")
+	q := sigCrossTool(t, qemu)
 	bin := filepath.Join(t.TempDir(), "layout")
 	cmd := exec.Command(gcc, "-static", "-O0", "-Wall", "-Werror", "-o", bin,
 		"testdata/sigframe_layout_uapi.c", "testdata/sigframe_layout_libc.c")
@@ -63,9 +63,9 @@ func headerLayout(t *testing.T, triple, qemu string) (kernel, libc map[string]in
 	return kernel, libc
 }
 
-// commonSignalFacts is what the Go code says about names both architectures
+// commonSigFacts is what the Go code says about names both architectures
 // share, keyed like the printer's lines.
-func commonSignalFacts() map[string]int64 {
+func commonSigFacts() map[string]int64 {
 	m := map[string]int64{
 		"val SIGHUP": SIGHUP, "val SIGINT": SIGINT, "val SIGQUIT": SIGQUIT, "val SIGILL": SIGILL,
 		"val SIGTRAP": SIGTRAP, "val SIGABRT": SIGABRT, "val SIGIOT": SIGIOT, "val SIGBUS": SIGBUS,
@@ -146,8 +146,8 @@ func addSigInfoFacts(m map[string]int64, o *sigInfoOffsets) {
 	}
 }
 
-func aarch64Facts() map[string]int64 {
-	m := commonSignalFacts()
+func aarch64SigFacts() map[string]int64 {
+	m := commonSigFacts()
 	addSigInfoFacts(m, &sigInfo64)
 	var sc SigcontextAArch64
 	var uc UcontextAArch64
@@ -198,8 +198,8 @@ func aarch64Facts() map[string]int64 {
 	return m
 }
 
-func armFacts() map[string]int64 {
-	m := commonSignalFacts()
+func armSigFacts() map[string]int64 {
+	m := commonSigFacts()
 	addSigInfoFacts(m, &sigInfo32)
 	var sc SigcontextARM
 	var uc UcontextARM
@@ -254,7 +254,7 @@ func armFacts() map[string]int64 {
 	return m
 }
 
-func compareFacts(t *testing.T, what string, header, goFacts map[string]int64, every bool) {
+func compareSigFacts(t *testing.T, what string, header, goFacts map[string]int64, every bool) {
 	t.Helper()
 	for k, hv := range header {
 		gv, ok := goFacts[k]
@@ -282,22 +282,22 @@ func TestSigLayoutsMatchHeaders(t *testing.T) {
 		triple, qemu string
 		facts        map[string]int64
 	}{
-		{"aarch64-linux-gnu", "qemu-aarch64", aarch64Facts()},
-		{"arm-linux-gnueabihf", "qemu-arm", armFacts()},
+		{"aarch64-linux-gnu", "qemu-aarch64", aarch64SigFacts()},
+		{"arm-linux-gnueabihf", "qemu-arm", armSigFacts()},
 	} {
 		t.Run(c.triple, func(t *testing.T) {
-			kernel, libc := headerLayout(t, c.triple, c.qemu)
-			compareFacts(t, "uapi", kernel, c.facts, true)
-			compareFacts(t, "glibc", libc, c.facts, false)
+			kernel, libc := sigHeaderLayout(t, c.triple, c.qemu)
+			compareSigFacts(t, "uapi", kernel, c.facts, true)
+			compareSigFacts(t, "glibc", libc, c.facts, false)
 		})
 	}
 }
 
-// assembled assembles src with the triple's gcc and returns section sect.
-func assembled(t *testing.T, triple, src, sect string) []byte {
+// sigAssembled assembles src with the triple's gcc and returns section sect.
+func sigAssembled(t *testing.T, triple, src, sect string) []byte {
 	t.Helper()
-	gcc := crossTool(t, triple+"-gcc")
-	objcopy := crossTool(t, triple+"-objcopy")
+	gcc := sigCrossTool(t, triple+"-gcc")
+	objcopy := sigCrossTool(t, triple+"-objcopy")
 	dir := t.TempDir()
 	obj, bin := filepath.Join(dir, "x.o"), filepath.Join(dir, "x.bin")
 	if out, err := exec.Command(gcc, "-c", "-o", obj, src).CombinedOutput(); err != nil {
@@ -314,14 +314,14 @@ func assembled(t *testing.T, triple, src, sect string) []byte {
 }
 
 func TestARMSigreturnCodesAssemble(t *testing.T) {
-	want := assembled(t, "arm-linux-gnueabihf", "testdata/sigreturn_codes_arm32.S", ".rodata")
+	want := sigAssembled(t, "arm-linux-gnueabihf", "testdata/sigreturn_codes_arm32.S", ".rodata")
 	if got := SigFrameARM.TrampolineCode(); !bytes.Equal(got, want) {
 		t.Errorf("TrampolineCode:\n got % x\nwant % x", got, want)
 	}
 }
 
 func TestAArch64TrampolineAssembles(t *testing.T) {
-	want := assembled(t, "aarch64-linux-gnu", "testdata/sigreturn_aarch64.S", ".text")
+	want := sigAssembled(t, "aarch64-linux-gnu", "testdata/sigreturn_aarch64.S", ".text")
 	if got := SigFrameAArch64.TrampolineCode(); !bytes.Equal(got, want) {
 		t.Errorf("TrampolineCode:\n got % x\nwant % x", got, want)
 	}

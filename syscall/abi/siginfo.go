@@ -339,16 +339,16 @@ func (si *SigInfo) MarshalSignalfd(class int) []byte {
 	case SigInfoSys:
 		s.CallAddr, s.Syscall, s.Arch = long(si.CallAddr), si.Syscall, si.Arch
 	}
-	return append([]byte(nil), layoutBytes(&s)...)
+	return append([]byte(nil), sigLayoutBytes(&s)...)
 }
 
-// layoutBytes is the memory of a layout struct: the host is little-endian
+// sigLayoutBytes is the memory of a layout struct: the host is little-endian
 // like both guests, and the structs hold no pointers.
-func layoutBytes[T any](p *T) []byte {
+func sigLayoutBytes[T any](p *T) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(p)), unsafe.Sizeof(*p))
 }
 
-// layoutFrom fills a layout struct from guest bytes (len(b) >= its size).
-func layoutFrom[T any](p *T, b []byte) {
-	copy(layoutBytes(p), b)
+// sigLayoutFrom fills a layout struct from guest bytes (len(b) >= its size).
+func sigLayoutFrom[T any](p *T, b []byte) {
+	copy(sigLayoutBytes(p), b)
 }

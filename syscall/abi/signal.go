@@ -83,7 +83,6 @@ const (
 const (
 	SIG_DFL = 0
 	SIG_IGN = 1
-	SIG_ERR = ^uint64(0)
 )
 
 // sigaltstack ss_flags (include/uapi/linux/signal.h).
