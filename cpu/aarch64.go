@@ -45,6 +45,7 @@ var AArch64 = &Arch{
 	DefaultModel: A64ModelMax,
 	TrapBase:     1 << 40,
 	ArenaSize:    1 << 39,
+	RetReg:       A64X0,
 	PCReg:        A64PC,
 	SPReg:        A64SP,
 	resumePC:     func(e *Engine, pc uint64) uint64 { return pc },

@@ -23,6 +23,7 @@ type Arch struct {
 	TrapBase  uint64
 	ArenaSize uint64
 	PCReg     Reg
+	RetReg    Reg // where a system call's result goes
 	SPReg     Reg
 	resumePC  func(e *Engine, pc uint64) uint64
 }

@@ -44,6 +44,7 @@ var ARM = &Arch{
 	DefaultModel: ARMModelA15,
 	TrapBase:     1 << 34,
 	ArenaSize:    8 << 30,
+	RetReg:       ARMR0,
 	PCReg:        ARMPC,
 	SPReg:        ARMSP,
 	// Only bit 0 of the start address selects Thumb in uc_emu_start.

@@ -17,6 +17,7 @@ const (
 	ProcCmdline
 	ProcCPUInfo
 	ProcExe
+	ProcStatus
 )
 
 // Proc says which emulated /proc file an absolute guest path names: the
@@ -51,6 +52,8 @@ func Proc(p string) ProcFile {
 		return ProcCmdline
 	case "exe":
 		return ProcExe
+	case "status":
+		return ProcStatus
 	}
 	return ProcNone
 }
@@ -104,6 +107,37 @@ func Cmdline(argv []string) string {
 	for _, a := range argv {
 		b.WriteString(a)
 		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// StatusSignals are the signal lines of /proc/PID/status, as the guest's
+// kernel state has them (fs/proc/array.c task_sig).
+type StatusSignals struct {
+	Pending, SharedPending, Blocked, Ignored, Caught uint64
+}
+
+// Status rewrites the host's /proc/self/status for the guest: its name and
+// its signal sets in place of the emulator's.
+func Status(host, name string, sig StatusSignals) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(host, "\n") {
+		key, _, _ := strings.Cut(line, ":")
+		switch key {
+		case "Name":
+			line = "Name:\t" + name + "\n"
+		case "SigPnd":
+			line = fmt.Sprintf("SigPnd:\t%016x\n", sig.Pending)
+		case "ShdPnd":
+			line = fmt.Sprintf("ShdPnd:\t%016x\n", sig.SharedPending)
+		case "SigBlk":
+			line = fmt.Sprintf("SigBlk:\t%016x\n", sig.Blocked)
+		case "SigIgn":
+			line = fmt.Sprintf("SigIgn:\t%016x\n", sig.Ignored)
+		case "SigCgt":
+			line = fmt.Sprintf("SigCgt:\t%016x\n", sig.Caught)
+		}
+		b.WriteString(line)
 	}
 	return b.String()
 }

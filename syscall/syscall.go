@@ -21,8 +21,8 @@ type (
 )
 
 var (
-	Run            = kernel.Run
-	ForMachine     = kernel.ForMachine
-	PrepareHost    = kernel.PrepareHost
-	SetHostDefault = kernel.SetHostDefault
+	Run         = kernel.Run
+	ForMachine  = kernel.ForMachine
+	PrepareHost = kernel.PrepareHost
+	DieBySignal = kernel.DieBySignal
 )

@@ -187,15 +187,23 @@ func runProgram(o options, args []string, stderr io.Writer) int {
 	} else if o.strace {
 		cfg.Strace = os.Stderr
 	}
-	// Writing to a closed pipe must kill the program as it would natively.
-	syscall.SetHostDefault(unix.SIGPIPE)
+	// xemu's own last words go where its stderr was when it started, never
+	// to a file the guest put on descriptor 2.
+	if fd, err := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, 900); err == nil {
+		cfg.StderrFD = fd
+		stderr = os.NewFile(uintptr(fd), "stderr")
+	}
 
 	status, err := syscall.Run(cfg, f, interp, abi)
 	if err != nil {
 		var exit *syscall.ExitError
 		if errors.As(err, &exit) && exit.Signal != 0 {
-			fmt.Fprintf(stderr, "xemu: %s: %s\n", prog, exit.Why)
-			dieBySignal(exit.Signal)
+			// A fault gets one line, as it helps; any other signal kills
+			// silently, as the kernel does.
+			if exit.Why != "" {
+				fmt.Fprintf(stderr, "xemu: %s: %s\n", prog, exit.Why)
+			}
+			syscall.DieBySignal(exit.Signal)
 		}
 		var fe *loader.FormatError
 		var ae *loader.ArchError
@@ -271,16 +279,4 @@ func guestEnv(env, set, unset []string) []string {
 		}
 	}
 	return out
-}
-
-// dieBySignal ends xemu with sig, so the parent sees what it would have seen
-// from the program itself.
-func dieBySignal(sig unix.Signal) {
-	syscall.SetHostDefault(sig)
-	var set unix.Sigset_t
-	set.Val[0] = 1 << (uint(sig) - 1)
-	unix.PthreadSigmask(unix.SIG_UNBLOCK, &set, nil)
-	unix.Kill(unix.Getpid(), sig)
-	// A signal whose default is to continue or stop does not end us.
-	os.Exit(128 + int(sig))
 }

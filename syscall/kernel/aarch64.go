@@ -28,6 +28,9 @@ func init() {
 		Limit:           1 << 48,
 		StartThread:     aarch64StartThread,
 		ExceptionSignal: aarch64ExceptionSignal,
+		FaultDetail:     aarch64FaultDetail,
+		SigFrame:        abi.SigFrameAArch64,
+		SyscallInsnLen:  func(*cpu.Engine) uint64 { return 4 },
 		Stat:            aarch64Stat,
 		Statfs:          aarch64Statfs,
 		// struct rusage (144 bytes) and struct sysinfo (112 bytes) have the
@@ -69,10 +72,10 @@ func aarch64Target(e *cpu.Engine) *loader.Target {
 	}
 }
 
-// aarch64MinSigStkSz is arch/arm64's minimal signal frame without SVE/SME:
-// siginfo (128) + ucontext up to __reserved (176 + 280 rounded) + the 4096-byte
-// reserved area + the frame record (16), rounded up to 16.
-const aarch64MinSigStkSz = 4688
+// aarch64MinSigStkSz is what arch/arm64's minsigstksz_setup computes without
+// SVE/SME: the signal frame xemu builds, the frame record and 16 bytes of
+// alignment padding.
+const aarch64MinSigStkSz = abi.MinSigStkSzAArch64
 
 func aarch64StartThread(e *cpu.Engine, entry, sp uint64) error {
 	if err := e.SetReg(cpu.A64SP, sp); err != nil {
@@ -97,16 +100,41 @@ const (
 	excpBKPT      = 7
 )
 
-func aarch64ExceptionSignal(intno uint32) (unix.Signal, string) {
+// aarch64ExceptionSignal: arch/arm64/kernel/traps.c. An undefined
+// instruction is SIGILL/ILL_ILLOPC and BRK is SIGTRAP/TRAP_BRKPT, both at the
+// pc; QEMU reports an unaligned exclusive or a misaligned pc as an abort,
+// which Linux answers with SIGBUS/BUS_ADRALN.
+func aarch64ExceptionSignal(t *Task, intno uint32, pc uint64) (abi.SigInfo, faultInfo, string) {
 	switch intno {
 	case excpUDef:
-		return unix.SIGILL, "illegal instruction"
+		return abi.SigInfo{Signo: abi.SIGILL, Code: abi.ILL_ILLOPC, Addr: pc}, faultInfo{}, "illegal instruction"
 	case excpBKPT:
-		return unix.SIGTRAP, "breakpoint"
+		return abi.SigInfo{Signo: abi.SIGTRAP, Code: abi.TRAP_BRKPT, Addr: pc}, faultInfo{}, "breakpoint"
 	case excpDataAbort, excpPrefetch:
-		return unix.SIGBUS, "alignment fault"
+		return abi.SigInfo{Signo: abi.SIGBUS, Code: abi.BUS_ADRALN, Addr: pc}, faultInfo{}, "alignment fault"
 	}
-	return unix.SIGILL, "CPU exception"
+	return abi.SigInfo{Signo: abi.SIGILL, Code: abi.ILL_ILLOPC, Addr: pc}, faultInfo{}, "CPU exception"
+}
+
+// aarch64FaultDetail is the ESR a user data or instruction abort leaves in
+// esr_context (arch/arm64/include/asm/esr.h): EC 0x24 (data abort from EL0)
+// or 0x20 (instruction abort), IL, WnR for a write, and the fault status:
+// 0x07 translation fault (level 3) where nothing is mapped, 0x0f permission
+// fault where the mapping forbids the access.
+func aarch64FaultDetail(f cpu.Fault) faultInfo {
+	esr := uint64(0x24)<<26 | 1<<25
+	if f.Access == mem.ProtExec {
+		esr = uint64(0x20)<<26 | 1<<25
+	}
+	if f.Access == mem.ProtWrite {
+		esr |= 1 << 6
+	}
+	if f.Mapped {
+		esr |= 0x0f
+	} else {
+		esr |= 0x07
+	}
+	return faultInfo{esr: esr}
 }
 
 // aarch64StatT is struct stat from include/uapi/asm-generic/stat.h (arm64

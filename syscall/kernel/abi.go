@@ -12,6 +12,7 @@ import (
 	"xemu/cpu"
 	"xemu/cpu/mem"
 	"xemu/loader"
+	"xemu/syscall/abi"
 )
 
 // ABI is everything about system calls that differs between guest
@@ -30,8 +31,17 @@ type ABI struct {
 	PairedArgs bool
 	// StartThread sets the registers a new program starts with.
 	StartThread func(e *cpu.Engine, entry, sp uint64) error
-	// ExceptionSignal maps a CPU exception to the signal Linux sends.
-	ExceptionSignal func(intno uint32) (unix.Signal, string)
+	// ExceptionSignal is the signal Linux sends for a CPU exception at pc,
+	// what the frame records of it, and a few words for xemu's note.
+	ExceptionSignal func(t *Task, intno uint32, pc uint64) (abi.SigInfo, faultInfo, string)
+	// FaultDetail is what a signal frame records of a memory fault besides
+	// siginfo (AArch64's ESR, ARM's trap number and fault status).
+	FaultDetail func(f cpu.Fault) faultInfo
+	// SigFrame builds and reads the architecture's signal frames.
+	SigFrame abi.SigFrameLayout
+	// SyscallInsnLen is the length of the svc instruction just executed
+	// (a restarted call goes back over it).
+	SyscallInsnLen func(e *cpu.Engine) uint64
 	// Stat encodes a host stat as the guest's struct stat; EOVERFLOW if a
 	// value does not fit it (a 32-bit struct stat's size or inode).
 	Stat func(st *unix.Stat_t) ([]byte, error)
@@ -89,10 +99,27 @@ const (
 // entry's argument kinds, the same on every architecture.
 type Handler func(t *Task, a Args) (uint64, error)
 
+// Control is what a system call does to its thread besides returning a
+// value (gVisor's SyscallControl).
+type Control int
+
+const (
+	CtlReturn  Control = iota // the value goes to the result register
+	CtlRegsSet                // the handler set every register (sigreturn)
+)
+
+// ControlHandler is a handler that can change its thread's flow.
+type ControlHandler func(t *Task, a Args) (uint64, Control, error)
+
 // Entry describes one system call.
 type Entry struct {
-	Name    string
-	Fn      Handler
+	Name string
+	Fn   Handler
+	Ctl  ControlHandler // instead of Fn, for calls that change the flow
+	// Restart is what a signal interrupting the call's host call makes of
+	// it: ERESTARTSYS (the default: restarted under SA_RESTART) or
+	// ERESTARTNOHAND (EINTR whenever a handler runs).
+	Restart unix.Errno
 	Args    []ArgKind
 	Ret     RetKind
 	Support Support
@@ -101,6 +128,9 @@ type Entry struct {
 	// __kernel_timespec of the *_time64 calls, not the ABI's long-sized one.
 	Time64 bool
 }
+
+// Implemented: the entry has a handler.
+func (e *Entry) Implemented() bool { return e.Fn != nil || e.Ctl != nil }
 
 // build makes the dispatch table from the shared handler list and the
 // architecture's numbers.

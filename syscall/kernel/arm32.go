@@ -32,6 +32,9 @@ func init() {
 		Limit:           armTaskSize,
 		StartThread:     armStartThread,
 		ExceptionSignal: armExceptionSignal,
+		FaultDetail:     armFaultDetail,
+		SigFrame:        abi.SigFrameARM,
+		SyscallInsnLen:  armSyscallInsnLen,
 		Stat:            ArmStat,
 		Stat64:          armStat64,
 		Statfs:          ArmStatfs,
@@ -128,9 +131,55 @@ func armStartThread(e *cpu.Engine, entry, sp uint64) error {
 }
 
 // armExceptionSignal: QEMU numbers ARM's exceptions as AArch64's
-// (EXCP_UDEF 1, EXCP_PREFETCH_ABORT 3, EXCP_DATA_ABORT 4, EXCP_BKPT 7), and
-// Linux answers them with the same signals.
-func armExceptionSignal(intno uint32) (unix.Signal, string) { return aarch64ExceptionSignal(intno) }
+// (EXCP_UDEF 1, EXCP_PREFETCH_ABORT 3, EXCP_DATA_ABORT 4, EXCP_BKPT 7).
+// Linux answers them as arch/arm/kernel/traps.c does: an undefined
+// instruction is SIGILL/ILL_ILLOPC (trap 6), except the two breakpoint
+// encodings ptrace registers as undef hooks (arch/arm/kernel/ptrace.c:
+// 0xe7f001f0 in ARM, 0xde01 in Thumb) and BKPT, which are SIGTRAP/TRAP_BRKPT.
+func armExceptionSignal(t *Task, intno uint32, pc uint64) (abi.SigInfo, faultInfo, string) {
+	trap := abi.SigInfo{Signo: abi.SIGTRAP, Code: abi.TRAP_BRKPT, Addr: pc}
+	switch intno {
+	case excpUDef:
+		thumb := t.CPU.Reg(cpu.ARMCPSR)&cpu.ARMCPSRThumb != 0
+		var b [4]byte
+		if t.P.Mem.Read(mem.GuestAddr(pc), b[:2]) == nil {
+			if thumb && b[0] == 0x01 && b[1] == 0xde {
+				return trap, faultInfo{trapNo: 6}, "breakpoint"
+			}
+			if !thumb && t.P.Mem.Read(mem.GuestAddr(pc), b[:]) == nil && b == [4]byte{0xf0, 0x01, 0xf0, 0xe7} {
+				return trap, faultInfo{trapNo: 6}, "breakpoint"
+			}
+		}
+		return abi.SigInfo{Signo: abi.SIGILL, Code: abi.ILL_ILLOPC, Addr: pc}, faultInfo{trapNo: 6}, "illegal instruction"
+	case excpBKPT:
+		return trap, faultInfo{trapNo: 6}, "breakpoint"
+	case excpDataAbort, excpPrefetch:
+		return abi.SigInfo{Signo: abi.SIGBUS, Code: abi.BUS_ADRALN, Addr: pc}, faultInfo{trapNo: 14, errorCode: 1}, "alignment fault"
+	}
+	return abi.SigInfo{Signo: abi.SIGILL, Code: abi.ILL_ILLOPC, Addr: pc}, faultInfo{trapNo: 6}, "CPU exception"
+}
+
+// armFaultDetail is what ARM's do_page_fault leaves in sigcontext: trap 14
+// and the fault status register, short-descriptor format: 0x7 translation
+// fault (page), 0xf permission fault (page), bit 11 set for a write.
+func armFaultDetail(f cpu.Fault) faultInfo {
+	fsr := uint64(0x7)
+	if f.Mapped {
+		fsr = 0xf
+	}
+	if f.Access == mem.ProtWrite {
+		fsr |= 1 << 11
+	}
+	return faultInfo{trapNo: 14, errorCode: fsr}
+}
+
+// armSyscallInsnLen: svc is 4 bytes in ARM state and 2 in Thumb.
+func armSyscallInsnLen(e *cpu.Engine) uint64 {
+	if e.Reg(cpu.ARMCPSR)&cpu.ARMCPSRThumb != 0 {
+		return 2
+	}
+	return 4
+}
 
 // ARM hwcaps (arch/arm/include/uapi/asm/hwcap.h).
 const (

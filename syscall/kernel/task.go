@@ -13,6 +13,7 @@ import (
 	"xemu/cpu/mem"
 	"xemu/guestfs"
 	"xemu/loader"
+	"xemu/syscall/abi"
 )
 
 // Process is the state a guest process's threads share: memory, descriptors'
@@ -42,10 +43,15 @@ type Process struct {
 
 	Personality uint32
 	Limits      map[int]*Rlimit
-	sigactions  []SigDisposition
-	killedBy    unix.Signal
 	exitStatus  int
 	exited      bool
+
+	signalState
+	// tasks are the process's threads by TID.
+	tasks map[int]*Task
+	// sigTrampoline is the page holding the kernel's signal return code
+	// (abi.SigFrameLayout.TrampolineCode).
+	sigTrampoline mem.GuestAddr
 }
 
 // Task is one guest thread: its CPU and per-thread kernel state.
@@ -57,11 +63,36 @@ type Task struct {
 	ClearChildTID mem.GuestAddr
 	RobustList    mem.GuestAddr
 	RobustLen     uint64
-	SigMask       uint64
 	Name          [16]byte
-	AltStack      AltStack
 	args          Args // the arguments of the call being handled
 	Time64        bool // the call being handled takes 64-bit timespecs
+
+	taskSignals
+	// hostTID is the host thread the task runs on (a kick goes there).
+	hostTID int
+	// lastFault says what the last fault was, for the note printed if
+	// its signal kills the process.
+	lastFault struct {
+		sig unix.Signal
+		why string
+	}
+	// faultDetail is what the frame of a pending fault signal records
+	// besides siginfo (AArch64 ESR, ARM trap number and error code).
+	faultDetail map[int]faultInfo
+}
+
+// newTask makes a thread of p running on the calling host thread.
+func newTask(p *Process) *Task {
+	tid := unix.Gettid()
+	t := &Task{P: p, TID: tid, hostTID: tid, faultDetail: map[int]faultInfo{}}
+	t.wake = make(chan struct{}, 1)
+	p.sigMu.Lock()
+	if p.tasks == nil {
+		p.tasks = map[int]*Task{}
+	}
+	p.tasks[tid] = t
+	p.sigMu.Unlock()
+	return t
 }
 
 // Config is how a guest process starts.
@@ -74,6 +105,8 @@ type Config struct {
 	Strace  io.Writer
 	// StraceFD is the strace log's descriptor if it is a file (reserved).
 	StraceFD int
+	// StderrFD is xemu's own copy of its stderr (reserved).
+	StderrFD int
 	// NoRandomize disables address-space randomization (setarch -R).
 	NoRandomize bool
 }
@@ -109,10 +142,13 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	if cfg.StraceFD > 0 {
 		p.Reserve(cfg.StraceFD)
 	}
+	if cfg.StderrFD > 0 {
+		p.Reserve(cfg.StderrFD)
+	}
 	for _, fd := range runtimeFDs {
 		p.Reserve(fd)
 	}
-	t := &Task{P: p, TID: unix.Gettid()}
+	t := newTask(p)
 	e, err := cpu.Open(cpu.Config{Arch: abi.CPU, Space: space, Handler: t})
 	if err != nil {
 		return 0, fmt.Errorf("starting the CPU: %w", err)
@@ -122,7 +158,7 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	// Each call reads only the registers its arguments occupy; calls the
 	// table does not implement read them all, for --strace.
 	for _, nr := range abi.Numbers {
-		if ent := abi.Lookup(nr); ent != nil && ent.Fn != nil {
+		if ent := abi.Lookup(nr); ent != nil && ent.Implemented() {
 			e.SetSyscallArgCount(nr, abi.argRegisters(ent.Args))
 		}
 	}
@@ -149,6 +185,12 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	}
 	space.SetBrk(mem.GuestAddr(img.BrkStart))
 	p.Auxv = stack.Auxv
+	if err := p.mapSigTrampoline(); err != nil {
+		return 0, fmt.Errorf("mapping the signal return page: %w", err)
+	}
+	if err := catchHostSignals(p); err != nil {
+		return 0, fmt.Errorf("catching signals: %w", err)
+	}
 	if err := abi.StartThread(e, img.Entry, stack.SP); err != nil {
 		return 0, err
 	}
@@ -159,40 +201,75 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 func (t *Task) run(pc uint64) (int, error) {
 	for {
 		stop := t.CPU.Run(pc)
-		if t.P.killedBy != 0 {
-			return 0, &ExitError{Signal: t.P.killedBy, Why: "guest killed by " + signalName(int(t.P.killedBy))}
-		}
 		if t.P.exited {
-			return t.P.exitStatus, nil
+			return t.exitResult()
 		}
 		switch stop.Kind {
 		case cpu.StopFault:
-			sig, why := unix.SIGSEGV, "guest "+stop.Fault.String()
-			if m, ok := t.P.Mem.Find(mem.GuestAddr(stop.Fault.Addr)); ok && stop.Fault.Mapped && mem.GuestAddr(stop.Fault.Addr) >= m.EOF() {
-				sig, why = unix.SIGBUS, fmt.Sprintf("guest bus error: access at %#x past the end of %s", stop.Fault.Addr, m.Name)
-			}
-			return 0, &ExitError{Signal: sig, Why: why + t.P.where(stop.PC)}
+			si, fi, why := t.faultSignal(stop.Fault)
+			t.force(si, fi, why+t.P.where(stop.PC))
 		case cpu.StopException:
-			sig, why := t.P.ABI.ExceptionSignal(stop.Intno)
-			return 0, &ExitError{Signal: sig, Why: fmt.Sprintf("guest %s at pc %#x%s", why, stop.PC, t.P.where(stop.PC))}
+			si, fi, why := t.P.ABI.ExceptionSignal(t, stop.Intno, stop.PC)
+			t.force(si, fi, fmt.Sprintf("%s at pc %#x%s", why, stop.PC, t.P.where(stop.PC)))
 		case cpu.StopInvalid:
-			return 0, &ExitError{Signal: unix.SIGILL, Why: fmt.Sprintf("guest illegal instruction at pc %#x (%v)", stop.PC, stop.Err)}
-		default:
-			pc = t.P.ABI.CPU.ResumePC(t.CPU, stop.PC)
+			t.force(abi.SigInfo{Signo: abi.SIGILL, Code: abi.ILL_ILLOPC, Addr: stop.PC}, faultInfo{trapNo: 6},
+				fmt.Sprintf("illegal instruction at pc %#x (%v)", stop.PC, stop.Err))
 		}
+		if !t.deliverSignals(nil) {
+			return t.exitResult()
+		}
+		pc = t.P.ABI.CPU.ResumePC(t.CPU, t.CPU.PC())
 	}
+}
+
+// exitResult is how Run reports the end of the process.
+func (t *Task) exitResult() (int, error) {
+	if sig := t.P.killedBy; sig != 0 {
+		why := ""
+		if t.lastFault.sig == sig {
+			why = "guest " + t.lastFault.why
+		}
+		return 0, &ExitError{Signal: sig, Why: why}
+	}
+	return t.P.exitStatus, nil
+}
+
+// force sends the thread a signal it caused, remembering why for the
+// one-line note xemu prints if the signal kills it.
+func (t *Task) force(si abi.SigInfo, fi faultInfo, why string) {
+	t.faultDetail[int(si.Signo)] = fi
+	t.lastFault.sig, t.lastFault.why = unix.Signal(si.Signo), why
+	t.ForceSignal(si)
+}
+
+// faultSignal is the signal Linux sends for a memory access the guest may
+// not make: SIGSEGV (SEGV_MAPERR where nothing is mapped, SEGV_ACCERR where
+// the mapping forbids it), or SIGBUS for a file page past the end of its
+// file.
+func (t *Task) faultSignal(f cpu.Fault) (abi.SigInfo, faultInfo, string) {
+	si := abi.SigInfo{Signo: abi.SIGSEGV, Code: abi.SEGV_MAPERR, Addr: f.Addr}
+	if f.Mapped {
+		si.Code = abi.SEGV_ACCERR
+	}
+	why := f.String()
+	if m, ok := t.P.Mem.Find(mem.GuestAddr(f.Addr)); ok && f.Mapped && mem.GuestAddr(f.Addr) >= m.EOF() {
+		si = abi.SigInfo{Signo: abi.SIGBUS, Code: abi.BUS_ADRERR, Addr: f.Addr}
+		why = fmt.Sprintf("bus error: access at %#x past the end of %s", f.Addr, m.Name)
+	}
+	return si, t.P.ABI.FaultDetail(f), why
 }
 
 // Exception implements cpu.Handler: every exception other than a system call
 // stops emulation so run can turn it into a signal.
 func (t *Task) Exception(e *cpu.Engine, intno uint32) bool { return true }
 
-// Syscall implements cpu.Handler: decode, dispatch, encode the result.
+// Syscall implements cpu.Handler: decode, dispatch, encode the result, and
+// deliver the signals that are due when the call returns.
 func (t *Task) Syscall(e *cpu.Engine) {
 	nr, raw := e.SyscallNr(), e.SyscallArgs()
 	abi := t.P.ABI
 	ent := abi.Lookup(nr)
-	if ent == nil || ent.Fn == nil {
+	if ent == nil || !ent.Implemented() {
 		if t.P.Strace != nil {
 			name := fmt.Sprintf("syscall_%d", nr)
 			if ent != nil {
@@ -200,10 +277,11 @@ func (t *Task) Syscall(e *cpu.Engine) {
 			}
 			t.tracef("%s(%#x, %#x, %#x, ...) = -1 ENOSYS (not implemented)\n", name, raw[0], raw[1], raw[2])
 		}
-		e.SetSyscallResult(errnoResult(unix.ENOSYS))
+		t.syscallReturn(e, errnoResult(unix.ENOSYS), CtlReturn, nil)
 		return
 	}
 	defer t.recoverHandler(ent, e)
+	arg0 := raw[0]
 	// On a 64-bit guest every argument is already what handlers read (Args'
 	// accessors narrow C ints themselves); 32-bit guests need register pairs
 	// joined and longs sign-extended.
@@ -220,18 +298,68 @@ func (t *Task) Syscall(e *cpu.Engine) {
 		}
 	}
 	t.Time64 = ent.Time64
-	r, err := ent.Fn(t, *a)
+	var r uint64
+	var err error
+	ctl := CtlReturn
+	// While the handler runs, a signal for the thread interrupts whatever
+	// host call it blocks in (notifySignal's kick).
+	t.hostCalls.Add(1)
+	t.inHostCall.Store(true)
+	if ent.Ctl != nil {
+		r, ctl, err = ent.Ctl(t, *a)
+	} else {
+		r, err = ent.Fn(t, *a)
+	}
+	t.inHostCall.Store(false)
+	var call *interruptedCall
+	if err == unix.EINTR {
+		// A host call was interrupted: by a signal for the guest, which
+		// decides what the guest sees, or by one xemu itself got, which the
+		// guest must not see at all.
+		switch {
+		case !t.SignalPending():
+			err = ERESTARTNOINTR
+		case ent.Restart != 0:
+			err = ent.Restart
+		default:
+			err = ERESTARTSYS
+		}
+	}
 	if err != nil {
 		errno, ok := err.(unix.Errno)
 		if !ok {
 			errno = unix.EIO
 		}
 		r = errnoResult(errno)
+		if isRestart(errno) {
+			call = &interruptedCall{err: errno, arg0: arg0, insnLen: abi.SyscallInsnLen(e)}
+		}
 	}
 	if t.P.Strace != nil && ent.Ret != RetNone {
 		t.tracef("%s = %s\n", pre, formatResult(ent, r, err))
 	}
-	e.SetSyscallResult(r)
+	t.syscallReturn(e, r, ctl, call)
+}
+
+// syscallReturn puts the result in place and delivers what signals are due
+// on the way back to the guest: their handlers run next, as on Linux.
+func (t *Task) syscallReturn(e *cpu.Engine, r uint64, ctl Control, call *interruptedCall) {
+	if ctl == CtlRegsSet {
+		e.KeepRegisters()
+	}
+	if call == nil && !t.maybePending.Load() && !cpu.HostSignalPending() {
+		if ctl != CtlRegsSet {
+			e.SetSyscallResult(r)
+		}
+		return
+	}
+	if ctl != CtlRegsSet {
+		e.SetReg(t.P.ABI.CPU.RetReg, r)
+		e.KeepRegisters()
+	}
+	if t.P.exited || !t.deliverSignals(call) {
+		e.RequestStop()
+	}
 }
 
 func (t *Task) tracef(format string, args ...any) {

@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"xemu/syscall/abi"
 	"xemu/syscall/kernel"
 
 	"golang.org/x/sys/unix"
@@ -54,14 +55,14 @@ func armCacheflush(t *kernel.Task, a kernel.Args) (uint64, error) {
 // armBreakpoint is __ARM_NR_breakpoint: the pc goes back to the svc and the
 // process gets SIGTRAP (ptrace_break), which nothing blocks or ignores.
 func armBreakpoint(t *kernel.Task, a kernel.Args) (uint64, error) {
-	t.ArmForceSignal(unix.SIGTRAP)
+	t.ForceFromSyscall(abi.SIGTRAP, abi.TRAP_BRKPT, true, "breakpoint system call")
 	return a.U64(0), nil
 }
 
 // armBadSyscall: usr26 and usr32 switch to and from 26-bit mode, which ARMv7
 // has not got (no HWCAP_26BIT): arm_syscall's bad-syscall path, SIGILL.
 func armBadSyscall(t *kernel.Task, a kernel.Args) (uint64, error) {
-	t.ArmForceSignal(unix.SIGILL)
+	t.ForceFromSyscall(abi.SIGILL, abi.ILL_ILLTRP, false, "bad system call")
 	return a.U64(0), nil
 }
 

@@ -98,6 +98,9 @@ func closeRange(t *kernel.Task, a kernel.Args) (uint64, error) {
 }
 
 func read(t *kernel.Task, a kernel.Args) (uint64, error) {
+	if s := t.P.SignalFD(a.FD(0)); s != nil {
+		return readSignalFD(t, s, a.FD(0), a.Addr(1), a.U64(2))
+	}
 	b, err := t.OutBuf(a.Addr(1), a.U64(2))
 	if err != nil {
 		return 0, err

@@ -20,24 +20,24 @@ import (
 // descriptors; only the structures are converted.
 //
 // The temporary signal masks of ppoll, pselect6 and epoll_pwait are checked
-// (size, readability) the way Linux checks them and then not applied: xemu
-// does not run guest signal handlers yet, so there is nothing for the mask to
-// hold back. A host EINTR can then only come from a signal the emulator itself
-// got, which the guest must not see: the waits are retried with the time left.
+// (size, readability) the way Linux checks them and installed for the call
+// (kernel.Task.SetTemporaryMask). A host EINTR ends the wait with EINTR when a
+// guest signal is due; otherwise it came from a signal the guest must not see
+// and the wait goes on with the time left.
 
 func init() {
 	kernel.AddEntries(map[string]*kernel.Entry{
-		"ppoll":         {Fn: ppoll, Args: kernel.Kinds(kernel.KPtr, kernel.KUint, kernel.KPtr, kernel.KPtr, kernel.KULong), Support: kernel.Partial, Note: "the signal mask is checked but not applied"},
-		"poll":          {Fn: poll, Args: kernel.Kinds(kernel.KPtr, kernel.KUint, kernel.KInt)},
-		"pselect6":      {Fn: pselect6, Args: kernel.Kinds(kernel.KInt, kernel.KPtr, kernel.KPtr, kernel.KPtr, kernel.KPtr, kernel.KPtr), Support: kernel.Partial, Note: "the signal mask is checked but not applied"},
-		"_newselect":    {Fn: newselect, Args: kernel.Kinds(kernel.KInt, kernel.KPtr, kernel.KPtr, kernel.KPtr, kernel.KPtr)},
+		"ppoll":         {Restart: kernel.ERESTARTNOHAND, Fn: ppoll, Args: kernel.Kinds(kernel.KPtr, kernel.KUint, kernel.KPtr, kernel.KPtr, kernel.KULong)},
+		"poll":          {Restart: kernel.ERESTARTNOHAND, Fn: poll, Args: kernel.Kinds(kernel.KPtr, kernel.KUint, kernel.KInt)},
+		"pselect6":      {Restart: kernel.ERESTARTNOHAND, Fn: pselect6, Args: kernel.Kinds(kernel.KInt, kernel.KPtr, kernel.KPtr, kernel.KPtr, kernel.KPtr, kernel.KPtr)},
+		"_newselect":    {Restart: kernel.ERESTARTNOHAND, Fn: newselect, Args: kernel.Kinds(kernel.KInt, kernel.KPtr, kernel.KPtr, kernel.KPtr, kernel.KPtr)},
 		"epoll_create":  {Fn: epollCreate, Args: kernel.Kinds(kernel.KInt)},
 		"epoll_create1": {Fn: epollCreate1, Args: kernel.Kinds(kernel.KOpenFlags)},
 		"epoll_ctl":     {Fn: epollCtl, Args: kernel.Kinds(kernel.KFD, kernel.KInt, kernel.KFD, kernel.KPtr)},
-		"epoll_wait":    {Fn: epollWait, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KInt)},
-		"epoll_pwait":   {Fn: epollPwait, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KInt, kernel.KPtr, kernel.KULong), Support: kernel.Partial, Note: "the signal mask is checked but not applied"},
+		"epoll_wait":    {Restart: kernel.ERESTARTNOHAND, Fn: epollWait, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KInt)},
+		"epoll_pwait":   {Restart: kernel.ERESTARTNOHAND, Fn: epollPwait, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KInt, kernel.KPtr, kernel.KULong)},
 		// epoll_pwait2 came after the time64 work: every ABI passes it a __kernel_timespec.
-		"epoll_pwait2":    {Fn: epollPwait2, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KPtr, kernel.KPtr, kernel.KULong), Time64: true, Support: kernel.Partial, Note: "the signal mask is checked but not applied"},
+		"epoll_pwait2":    {Restart: kernel.ERESTARTNOHAND, Fn: epollPwait2, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KPtr, kernel.KPtr, kernel.KULong), Time64: true},
 		"eventfd":         {Fn: eventfd, Args: kernel.Kinds(kernel.KUint)},
 		"eventfd2":        {Fn: eventfd2, Args: kernel.Kinds(kernel.KUint, kernel.KOpenFlags)},
 		"timerfd_create":  {Fn: timerfdCreate, Args: kernel.Kinds(kernel.KInt, kernel.KOpenFlags)},
@@ -49,7 +49,8 @@ func init() {
 // sigsetSize is the kernel's sizeof(sigset_t) on every guest: 64 signals.
 const sigsetSize = 8
 
-// checkSigmaskArg checks a (sigset_t *, size) pair as set_user_sigmask does.
+// checkSigmaskArg checks a (sigset_t *, size) pair as set_user_sigmask does
+// and installs the set as the thread's mask until the call returns.
 func checkSigmaskArg(t *kernel.Task, a mem.GuestAddr, size uint64) error {
 	if a == 0 {
 		return nil
@@ -57,8 +58,12 @@ func checkSigmaskArg(t *kernel.Task, a mem.GuestAddr, size uint64) error {
 	if size != sigsetSize {
 		return unix.EINVAL
 	}
-	_, err := t.GetU64(a)
-	return err
+	m, err := t.GetU64(a)
+	if err != nil {
+		return err
+	}
+	t.SetTemporaryMask(kernel.SigSet(m))
+	return nil
 }
 
 // validTimeout is timespec64_valid plus the sign check of
@@ -147,6 +152,9 @@ func pollFDs(t *kernel.Task, fdsAddr mem.GuestAddr, nfds uint64, ts *unix.Timesp
 		var e unix.Errno
 		n, _, e = unix.Syscall6(unix.SYS_PPOLL, uintptr(slicePtr(fds)), uintptr(nfds), uintptr(unsafe.Pointer(ts)), 0, 0, 0)
 		if e == unix.EINTR {
+			if t.SignalPending() {
+				return 0, unix.EINTR
+			}
 			continue
 		}
 		if e != 0 {
@@ -243,6 +251,9 @@ func selectFDs(t *kernel.Task, n int, sets [3]mem.GuestAddr, ts *unix.Timespec) 
 		var e unix.Errno
 		r, _, e = unix.Syscall6(unix.SYS_PSELECT6, uintptr(n), uintptr(ptrs[0]), uintptr(ptrs[1]), uintptr(ptrs[2]), uintptr(unsafe.Pointer(ts)), 0)
 		if e == unix.EINTR {
+			if t.SignalPending() {
+				return 0, unix.EINTR
+			}
 			continue
 		}
 		if e != 0 {
@@ -397,6 +408,9 @@ func doEpollWait(t *kernel.Task, epfd int, events mem.GuestAddr, maxEvents int, 
 		var e unix.Errno
 		r, _, e = unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(epfd), uintptr(slicePtr(host)), uintptr(n), uintptr(unsafe.Pointer(ts)), 0, 0)
 		if e == unix.EINTR {
+			if t.SignalPending() {
+				return 0, unix.EINTR
+			}
 			if ts != nil {
 				*ts = unix.NsecToTimespec(max(int64(time.Until(deadline)), 0))
 			}

@@ -1,7 +1,9 @@
 package linux
 
 import (
+	"bytes"
 	"encoding/binary"
+	"os"
 	"xemu/syscall/kernel"
 
 	"golang.org/x/sys/unix"
@@ -23,6 +25,16 @@ func procFile(t *kernel.Task, p string, flags int) (int, error) {
 		body = []byte(guestfs.Cmdline(t.P.Argv))
 	case guestfs.ProcCPUInfo:
 		body = []byte(t.P.ABI.CPUInfo(t.P))
+	case guestfs.ProcStatus:
+		host, err := os.ReadFile("/proc/thread-self/status")
+		if err != nil {
+			return 0, err
+		}
+		name := t.Name
+		if name[0] == 0 {
+			name = commName(t.P)
+		}
+		body = []byte(guestfs.Status(string(host), string(bytes.TrimRight(name[:], "\x00")), t.StatusSignals()))
 	default:
 		return -1, nil
 	}

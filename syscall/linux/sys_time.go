@@ -103,25 +103,14 @@ func getitimer(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return 0, writeItimerval(t, a.Addr(1), v)
 }
 
-// itimerSignals are the signals each interval timer sends (ITIMER_REAL,
-// ITIMER_VIRTUAL, ITIMER_PROF).
-var itimerSignals = []unix.Signal{unix.SIGALRM, unix.SIGVTALRM, unix.SIGPROF}
-
+// The host's interval timers run for the guest: their signals reach xemu,
+// which catches every signal for the guest (kernel.catchHostSignals).
 func setitimer(t *kernel.Task, a kernel.Args) (uint64, error) {
 	var nv, old unix.Itimerval
 	if a.Addr(1) != 0 {
 		var err error
 		if nv, err = readItimerval(t, a.Addr(1)); err != nil {
 			return 0, err
-		}
-	}
-	// The host timer signals the emulator: its host disposition must be the
-	// guest's, or the Go runtime swallows an alarm that should kill. A signal
-	// the guest blocks stays with the Go runtime (it would stay pending).
-	if w := a.Int(0); w >= 0 && w < len(itimerSignals) && (nv.Value.Sec != 0 || nv.Value.Usec != 0) {
-		sig := int(itimerSignals[w])
-		if t.SigMask&(1<<(sig-1)) == 0 {
-			t.P.MirrorDisposition(sig, t.P.Disposition(sig).Handler)
 		}
 	}
 	if _, _, e := unix.Syscall(unix.SYS_SETITIMER, uintptr(a.Int(0)), uintptr(kernel.UnsafePointer(&nv)), uintptr(kernel.UnsafePointer(&old))); e != 0 {

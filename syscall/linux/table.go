@@ -129,20 +129,11 @@ func init() {
 		// time (sys_time.go)
 		"clock_gettime":   {Fn: clockGettime, Args: kernel.Kinds(kernel.KInt, kernel.KPtr)},
 		"clock_getres":    {Fn: clockGetres, Args: kernel.Kinds(kernel.KInt, kernel.KPtr)},
-		"clock_nanosleep": {Fn: clockNanosleep, Args: kernel.Kinds(kernel.KInt, kernel.KHex, kernel.KPtr, kernel.KPtr)},
-		"nanosleep":       {Fn: nanosleep, Args: kernel.Kinds(kernel.KPtr, kernel.KPtr)},
+		"clock_nanosleep": {Restart: kernel.ERESTARTNOHAND, Fn: clockNanosleep, Args: kernel.Kinds(kernel.KInt, kernel.KHex, kernel.KPtr, kernel.KPtr)},
+		"nanosleep":       {Restart: kernel.ERESTARTNOHAND, Fn: nanosleep, Args: kernel.Kinds(kernel.KPtr, kernel.KPtr)},
 		"gettimeofday":    {Fn: gettimeofday, Args: kernel.Kinds(kernel.KPtr, kernel.KPtr)},
 		"times":           {Fn: times, Args: kernel.Kinds(kernel.KPtr)},
 		"getitimer":       {Fn: getitimer, Args: kernel.Kinds(kernel.KInt, kernel.KPtr)},
-		"setitimer":       {Fn: setitimer, Args: kernel.Kinds(kernel.KInt, kernel.KPtr, kernel.KPtr), Support: kernel.Partial, Note: "the timer runs; its signal reaches only default dispositions"},
-
-		// signals (sys_signal.go)
-		"rt_sigaction":   {Fn: rtSigaction, Args: kernel.Kinds(kernel.KSignal, kernel.KPtr, kernel.KPtr, kernel.KULong), Support: kernel.Partial, Note: "dispositions recorded; guest handlers are not yet run"},
-		"rt_sigprocmask": {Fn: rtSigprocmask, Args: kernel.Kinds(kernel.KInt, kernel.KPtr, kernel.KPtr, kernel.KULong)},
-		"rt_sigpending":  {Fn: rtSigpending, Args: kernel.Kinds(kernel.KPtr, kernel.KULong), Support: kernel.Partial, Note: "no signal is ever pending yet"},
-		"sigaltstack":    {Fn: sigaltstack, Args: kernel.Kinds(kernel.KPtr, kernel.KPtr)},
-		"kill":           {Fn: kill, Args: kernel.Kinds(kernel.KInt, kernel.KSignal), Support: kernel.Partial, Note: "signals to itself take their default action"},
-		"tgkill":         {Fn: tgkill, Args: kernel.Kinds(kernel.KInt, kernel.KInt, kernel.KSignal), Support: kernel.Partial, Note: "signals to itself take their default action"},
-		"tkill":          {Fn: tkill, Args: kernel.Kinds(kernel.KInt, kernel.KSignal), Support: kernel.Partial, Note: "signals to itself take their default action"},
+		"setitimer":       {Fn: setitimer, Args: kernel.Kinds(kernel.KInt, kernel.KPtr, kernel.KPtr)},
 	})
 }

@@ -1,0 +1,114 @@
+#include "hostsig.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static struct sigaction previous[65];
+static int wake_fd = -1;
+static xemu_hostsig ring[XSIG_RING];
+static atomic_uint ring_head, ring_tail; // head: next to read; tail: next to write
+static atomic_flag ring_lock = ATOMIC_FLAG_INIT;
+static atomic_uint_fast64_t dropped;
+
+static void lock(void) {
+  while (atomic_flag_test_and_set_explicit(&ring_lock, memory_order_acquire))
+    ;
+}
+static void unlock(void) {
+  atomic_flag_clear_explicit(&ring_lock, memory_order_release);
+}
+
+static int is_fault(int sig) {
+  return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
+         sig == SIGTRAP;
+}
+
+static void handler(int sig, siginfo_t *si, void *uc) {
+  int saved = errno;
+  // A fault of xemu's own code: the Go runtime's handler reports it.
+  if (is_fault(sig) && si->si_code > 0) {
+    struct sigaction *p = &previous[sig];
+    if (p->sa_flags & SA_SIGINFO)
+      p->sa_sigaction(sig, si, uc);
+    else if (p->sa_handler != SIG_DFL && p->sa_handler != SIG_IGN)
+      p->sa_handler(sig);
+    errno = saved;
+    return;
+  }
+  // xemu's own kick, whose only job was to interrupt a system call, or the Go
+  // runtime's request for asynchronous preemption, which is dropped: the
+  // runtime still preempts goroutines at function calls.
+  if (sig == SIGURG && si->si_code == SI_TKILL && si->si_pid == getpid()) {
+    errno = saved;
+    return;
+  }
+  // Signals are blocked while this runs (sa_mask is full), so a thread never
+  // re-enters here while holding the lock.
+  lock();
+  unsigned head = atomic_load(&ring_head), tail = atomic_load(&ring_tail);
+  if (tail - head < XSIG_RING) {
+    xemu_hostsig *e = &ring[tail % XSIG_RING];
+    e->tid = (int)syscall(SYS_gettid);
+    memcpy(e->info, si, sizeof e->info);
+    atomic_store(&ring_tail, tail + 1);
+  } else {
+    atomic_fetch_add(&dropped, 1);
+  }
+  unlock();
+  if (wake_fd >= 0) {
+    char b = 0;
+    ssize_t r = write(wake_fd, &b, 1);
+    (void)r;
+  }
+  errno = saved;
+}
+
+int xemu_catch_signal(int sig) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = handler;
+  // No SA_RESTART: a blocking call of a guest thread must see EINTR.
+  // SA_ONSTACK: the Go runtime's threads run handlers on their signal stacks.
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigfillset(&sa.sa_mask);
+  return sigaction(sig, &sa, &previous[sig]);
+}
+
+int xemu_release_signal(int sig) { return sigaction(sig, &previous[sig], 0); }
+
+void xemu_set_wake_fd(int fd) { wake_fd = fd; }
+
+int xemu_next_hostsig(xemu_hostsig *out) {
+  if (atomic_load(&ring_head) == atomic_load(&ring_tail))
+    return 0;
+  // A signal arriving on this thread while it holds the lock would spin in
+  // the handler forever: block them for that moment.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  lock();
+  unsigned head = atomic_load(&ring_head), tail = atomic_load(&ring_tail);
+  int got = 0;
+  if (head != tail) {
+    *out = ring[head % XSIG_RING];
+    atomic_store(&ring_head, head + 1);
+    got = 1;
+  }
+  unlock();
+  pthread_sigmask(SIG_SETMASK, &old, 0);
+  return got;
+}
+
+int xemu_hostsig_pending(void) {
+  return atomic_load(&ring_head) != atomic_load(&ring_tail);
+}
+
+uint64_t xemu_hostsig_dropped(void) { return atomic_load(&dropped); }
+
+int xemu_kick_thread(int tid) {
+  return (int)syscall(SYS_tgkill, getpid(), tid, SIGURG);
+}

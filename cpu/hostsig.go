@@ -1,0 +1,60 @@
+package cpu
+
+// #include "hostsig.h"
+import "C"
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// HostSignal is a signal the host delivered to xemu for the guest: the
+// thread that received it and its siginfo, in the host's (x86-64) layout,
+// which is the generic 64-bit one AArch64 also uses.
+type HostSignal struct {
+	TID  int
+	Info [128]byte
+}
+
+// CatchSignal routes host signal sig to the ring NextHostSignal reads, with
+// a handler installed without SA_RESTART (a blocking call is interrupted).
+// Faults of xemu itself still reach the handler that was there before.
+func CatchSignal(sig unix.Signal) error {
+	if r, err := C.xemu_catch_signal(C.int(sig)); r != 0 {
+		return err
+	}
+	return nil
+}
+
+// ReleaseSignal puts back the handler CatchSignal replaced.
+func ReleaseSignal(sig unix.Signal) { C.xemu_release_signal(C.int(sig)) }
+
+// SetSignalWakeFD names the descriptor (a pipe's write end) that gets a byte
+// for every caught signal.
+func SetSignalWakeFD(fd int) { C.xemu_set_wake_fd(C.int(fd)) }
+
+// NextHostSignal takes the oldest caught signal.
+func NextHostSignal() (HostSignal, bool) {
+	var c C.xemu_hostsig
+	if C.xemu_next_hostsig(&c) == 0 {
+		return HostSignal{}, false
+	}
+	s := HostSignal{TID: int(c.tid)}
+	copy(s.Info[:], unsafe.Slice((*byte)(unsafe.Pointer(&c.info[0])), 128))
+	return s, true
+}
+
+// HostSignalPending reports whether NextHostSignal has something, cheaply.
+func HostSignalPending() bool { return C.xemu_hostsig_pending() != 0 }
+
+// HostSignalsDropped counts signals lost because the ring was full.
+func HostSignalsDropped() uint64 { return uint64(C.xemu_hostsig_dropped()) }
+
+// KickThread makes a blocking system call of host thread tid return EINTR.
+func KickThread(tid int) error {
+	if r, err := C.xemu_kick_thread(C.int(tid)); r != 0 {
+		return err
+	}
+	return nil
+}
