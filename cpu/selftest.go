@@ -152,6 +152,14 @@ func selfTest() (failures []string) {
 	return failures
 }
 
+// generalReg is x<n> on AArch64, r<n> on ARM (n < 13).
+func generalReg(a *Arch, n int) Reg {
+	if a == ARM {
+		return ARMR0 + Reg(n)
+	}
+	return A64X(n)
+}
+
 func disable(id int, noAccess, block, parallel bool) {
 	if noAccess {
 		C.xemu_wrap_no_access_check[id] = 0
@@ -224,7 +232,7 @@ func selfTestArch(a *Arch) (failures []string) {
 	// Exact store fault: the refused write reports the exact address. The
 	// rest depends on it (without the per-access check a store fault is
 	// only exact this way; parallel atomics must never meet a trap slot).
-	setReg := func(n int, v uint64) { e.SetReg(reg(a, n), v) }
+	setReg := func(n int, v uint64) { e.SetReg(generalReg(a, n), v) }
 	setReg(0, selfTestRO)
 	stop := e.Run(selfTestCodeAt + prog.store)
 	want := Fault{PC: selfTestCodeAt + prog.store, Addr: selfTestRO + 0x20, Access: mem.ProtWrite, Mapped: true}
@@ -265,14 +273,14 @@ func selfTestArch(a *Arch) (failures []string) {
 		}()
 		stop := e.Run(selfTestCodeAt + prog.loop)
 		<-done
-		n := e.Reg(reg(a, 2))
+		n := e.Reg(generalReg(a, 2))
 		b := make([]byte, a.Bits/8)
 		s.Read(counter, b)
 		var mc uint64
 		for i := len(b) - 1; i >= 0; i-- {
 			mc = mc<<8 | uint64(b[i])
 		}
-		x0 := e.Reg(reg(a, 0))
+		x0 := e.Reg(generalReg(a, 0))
 		switch {
 		case stop.Kind != StopInterrupted:
 			last = fmt.Sprintf("loop not interrupted (stop %d after %d iterations)", stop.Kind, n)
