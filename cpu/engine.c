@@ -267,6 +267,13 @@ static uint64_t resume_pc(xemu_engine *x) {
   return (pc32 & ~1u) | ((cpsr >> 5) & 1);
 }
 
+int xemu_range_writable(xemu_engine *x, uint64_t start, uint64_t length) {
+  for (uint64_t va = start & ~0xfffULL; va < start + length; va += 4096)
+    if (pt_lookup(x->pt_root, va) & UC_PROT_WRITE)
+      return 1;
+  return 0;
+}
+
 int xemu_take_interrupt(xemu_engine *x) {
   return __atomic_exchange_n(&x->interrupt_pending, 0, __ATOMIC_SEQ_CST);
 }

@@ -9,6 +9,7 @@ package cpu
 #cgo LDFLAGS: -Wl,--wrap=tcg_gen_exit_tb_aarch64 -Wl,--wrap=tcg_gen_exit_tb_arm
 #cgo LDFLAGS: -Wl,--wrap=gen_intermediate_code_aarch64 -Wl,--wrap=gen_intermediate_code_arm
 #cgo LDFLAGS: -Wl,--wrap=cpu_exec_aarch64 -Wl,--wrap=cpu_exec_arm
+#cgo LDFLAGS: -Wl,--wrap=tlb_reset_dirty_by_vaddr_aarch64 -Wl,--wrap=tlb_reset_dirty_by_vaddr_arm
 #include "engine.h"
 */
 import "C"

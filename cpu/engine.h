@@ -112,8 +112,12 @@ extern __thread xemu_engine *xemu_current;
 extern int xemu_wrap_no_access_check[2];
 extern int xemu_wrap_inline_block_check[2];
 extern int xemu_wrap_parallel[2];
+extern int xemu_wrap_reset_skip[2];
 extern uint64_t xemu_wrap_skipped[2], xemu_wrap_block_checks[2],
-    xemu_wrap_parallel_blocks[2], xemu_wrap_mismatch[2];
+    xemu_wrap_parallel_blocks[2], xemu_wrap_mismatch[2],
+    xemu_wrap_resets_skipped[2], xemu_wrap_resets[2];
+// Whether any page of guest [start, start+length) is writable.
+int xemu_range_writable(xemu_engine *x, uint64_t start, uint64_t length);
 // Refused writes stop with UC_ERR_EXCEPTION and the exact address (1), or go to
 // a trap slot as reads do (0: stock, when the private offset is not trusted).
 extern int xemu_exact_store;

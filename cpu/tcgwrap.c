@@ -26,7 +26,15 @@
 //     taken after translation, must match lookups made with cflags 0). The
 //     translators then emit host atomics for exclusives, LSE, CAS and fences for
 //     barriers. Unicorn's curr_cflags() is the constant 0 (exec-all.h:378).
-//  4. cpu_exec_{aarch64,arm} (called from cpus.c per round of the run loop):
+//  4. tlb_reset_dirty_by_vaddr_{aarch64,arm}: tb_gen_code calls it for every
+//     new block (translate-all.c:1841-1845) to re-arm self-modifying-code
+//     detection on write entries of the block's pages; it scans all 12 MMU
+//     modes' TLBs and victim TLBs (cputlb.c:721-743), microseconds per call.
+//     With xemu's fill callback a write entry exists only for a page that is
+//     writable in xemu's page table (fill_any entries are flushed right after
+//     use, and every mprotect flushes), so when no page of the range is
+//     writable there is nothing to re-arm and the call is skipped.
+//  5. cpu_exec_{aarch64,arm} (called from cpus.c per round of the run loop):
 //     honour an Interrupt that arrived while uc_emu_start was resetting its stop
 //     flags (engine.c), by stopping on the engine's own thread before any code
 //     runs.
@@ -91,6 +99,9 @@ struct target_facts {
   size_t translator_loop_size;
 };
 
+typedef uint64_t target_ulong_aarch64;
+typedef uint32_t target_ulong_arm;
+
 // The archive's functions, each suffixed per target.
 #define TARGET_DECLS(T)                                                        \
   void check_exit_request_##T(void *s);                                        \
@@ -100,6 +111,8 @@ struct target_facts {
                                 void **args);                                  \
   void __real_tcg_gen_exit_tb_##T(void *s, void *tb, unsigned idx);            \
   void __real_gen_intermediate_code_##T(void *cpu, void *tb, int max_insns);   \
+  void __real_tlb_reset_dirty_by_vaddr_##T(void *cpu, target_ulong_##T start,  \
+                                           target_ulong_##T length);           \
   int __real_cpu_exec_##T(void *uc, void *cpu);                                \
   void *tcg_temp_new_internal_##T(void *s, int type, bool local);              \
   void tcg_temp_free_internal_##T(void *s, void *temp);                        \
@@ -125,10 +138,12 @@ static const struct target_facts facts[2] = {
 int xemu_wrap_no_access_check[2] = {1, 1};
 int xemu_wrap_inline_block_check[2] = {1, 1};
 int xemu_wrap_parallel[2] = {1, 1};
+int xemu_wrap_reset_skip[2] = {1, 1};
 // Counters the self-test reads (relaxed atomics: engines translate on their
 // own threads).
 uint64_t xemu_wrap_skipped[2], xemu_wrap_block_checks[2],
-    xemu_wrap_parallel_blocks[2], xemu_wrap_mismatch[2];
+    xemu_wrap_parallel_blocks[2], xemu_wrap_mismatch[2],
+    xemu_wrap_resets_skipped[2], xemu_wrap_resets[2];
 
 static __thread struct {
   void *ctx;
@@ -209,6 +224,18 @@ static inline void count(uint64_t *c) {
     *tbc &= ~CF_PARALLEL;                                                      \
     *ctxc &= ~CF_PARALLEL;                                                     \
     count(&xemu_wrap_parallel_blocks[A]);                                      \
+  }                                                                            \
+                                                                               \
+  void __wrap_tlb_reset_dirty_by_vaddr_##T(void *cpu, target_ulong_##T start,  \
+                                           target_ulong_##T length) {          \
+    xemu_engine *x = xemu_current;                                             \
+    if (xemu_wrap_reset_skip[A] && x && ptr_at(cpu, CPU_UC) == (void *)x->uc && \
+        !xemu_range_writable(x, start, length)) {                              \
+      count(&xemu_wrap_resets_skipped[A]);                                     \
+      return;                                                                  \
+    }                                                                          \
+    count(&xemu_wrap_resets[A]);                                               \
+    __real_tlb_reset_dirty_by_vaddr_##T(cpu, start, length);                   \
   }                                                                            \
                                                                                \
   int __wrap_cpu_exec_##T(void *uc, void *cpu) {                               \
