@@ -215,6 +215,7 @@ xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
     if ((*err = uc_hook_add(x->uc, &x->hooks[3], UC_HOOK_INSN, sys_hook, x, 1,
                             0, UC_ARM64_INS_SYS)))
       goto fail;
+    xemu_set_dczva(x);
     x->sc_nr_reg = UC_ARM64_REG_X8;
     x->sc_ret_reg = UC_ARM64_REG_X0;
     x->sc_nargs = 6;

@@ -123,6 +123,9 @@ int xemu_range_writable(xemu_engine *x, uint64_t start, uint64_t length);
 extern int xemu_exact_store;
 const char *xemu_wrap_verify(xemu_engine *x);
 uint64_t xemu_invalid_addr(uc_engine *uc);
+// AArch64: DC ZVA zeroes 512-byte blocks, as under qemu's `max` CPU.
+extern int xemu_dczva_512;
+void xemu_set_dczva(xemu_engine *x);
 // The self-test's watch: a UC_HOOK_MEM_WRITE over [begin, end] counting calls.
 uc_err xemu_watch_writes(xemu_engine *x, uint64_t begin, uint64_t end,
                          uint64_t *calls);

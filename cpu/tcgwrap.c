@@ -249,6 +249,24 @@ static inline void count(uint64_t *c) {
 TARGET_WRAPPERS(aarch64, 0)
 TARGET_WRAPPERS(arm, 1)
 
+// DC ZVA block size. Unicorn's AArch64 CPUs report 64 bytes (DCZID_EL0 = 4,
+// cpu64.c:81) where qemu's `max` reports 512; glibc's memset then issues 8x the
+// DC ZVA instructions, each through xemu's SYS hook. ARMCPU.dcz_blocksize
+// (uint32_t, log2 of the size in words) is at env+0x33b0: helper_dc_zva_aarch64
+// reads `0x33b0(%rdi)` with rdi = env. Written only when it holds the expected 4.
+int xemu_dczva_512 = 1;
+
+void xemu_set_dczva(xemu_engine *x) {
+  if (!xemu_dczva_512 || x->arch != 0)
+    return;
+  char *cpu = ptr_at(x->uc, UC_CPU);
+  if (!cpu || ptr_at(cpu, CPU_UC) != (void *)x->uc)
+    return;
+  uint32_t *dcz = (uint32_t *)(cpu + facts[0].cpu_env + 0x33b0);
+  if (*dcz == 4)
+    *dcz = 7; // 4 << 7 = 512 bytes
+}
+
 uint64_t xemu_invalid_addr(uc_engine *uc) {
   return *(uint64_t *)((char *)uc + UC_INVALID_ADDR);
 }
