@@ -27,11 +27,15 @@ func interruptRounds(t *testing.T, e *Engine, pc uint64, rounds int, check func(
 	t.Helper()
 	start := make(chan struct{})
 	done := make(chan struct{})
+	var returned atomic.Bool // Run returned: stop waiting for it to run
 	go func() {
 		defer close(done)
 		rng := rand.New(rand.NewSource(1))
 		for range start {
 			for !running(e) {
+				if returned.Load() {
+					break
+				}
 				runtime.Gosched()
 			}
 			if d := rng.Intn(60); d > 0 {
@@ -42,8 +46,10 @@ func interruptRounds(t *testing.T, e *Engine, pc uint64, rounds int, check func(
 	}()
 	defer func() { close(start); <-done }()
 	for i := 0; i < rounds; i++ {
+		returned.Store(false)
 		start <- struct{}{}
 		stop := e.Run(pc)
+		returned.Store(true)
 		if stop.Kind != StopInterrupted {
 			t.Fatalf("round %d: stop = %+v, want StopInterrupted", i, stop)
 		}

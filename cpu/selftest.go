@@ -263,15 +263,20 @@ func selfTestArch(a *Arch) (failures []string) {
 		setReg(3, uint64(counter))
 		setReg(4, selfTestLimit)
 		done := make(chan struct{})
+		var returned atomic.Bool
 		go func() {
 			defer close(done)
 			for atomic.LoadInt32((*int32)(unsafe.Pointer(&e.c.running))) == 0 {
+				if returned.Load() {
+					return
+				}
 				runtime.Gosched()
 			}
 			time.Sleep(200 * time.Microsecond)
 			e.Interrupt()
 		}()
 		stop := e.Run(selfTestCodeAt + prog.loop)
+		returned.Store(true)
 		<-done
 		n := e.Reg(generalReg(a, 2))
 		b := make([]byte, a.Bits/8)
@@ -311,10 +316,12 @@ func selfTestArch(a *Arch) (failures []string) {
 	// Parallel mode: an exclusive store becomes a host cmpxchg, which does not
 	// call a UC_HOOK_MEM_WRITE hook; the plain store after it does (control).
 	blocks := atomic.LoadUint64((*uint64)(unsafe.Pointer(&C.xemu_wrap_parallel_blocks[id])))
-	var calls C.uint64_t
+	// C memory: the hook keeps the pointer.
+	callsp := (*C.uint64_t)(C.calloc(1, 8))
+	defer C.free(unsafe.Pointer(callsp))
 	watched := mem.GuestAddr(selfTestData + 0x200)
 	s.Poke(watched, word(41))
-	if err := check(C.xemu_watch_writes(e.c, C.uint64_t(watched), C.uint64_t(watched+7), &calls)); err != nil {
+	if err := check(C.xemu_watch_writes(e.c, C.uint64_t(watched), C.uint64_t(watched+7), callsp)); err != nil {
 		disable(id, false, false, true)
 		fail("parallel: hook: %v", err)
 		return
@@ -324,6 +331,7 @@ func selfTestArch(a *Arch) (failures []string) {
 	v := make([]byte, 4)
 	s.Read(watched, v)
 	got := binary.LittleEndian.Uint32(v)
+	calls := *callsp
 	switch {
 	case stop.Kind != StopRequested:
 		disable(id, false, false, true)

@@ -13,6 +13,10 @@
 //     register around it: about 10 host instructions per guest access. It is also
 //     what makes a cross-thread uc_emu_stop unsafe: it leaves right after a load
 //     or store but restores the PC to that instruction, which then runs twice.
+//     (The same function emits the check after UC_HOOK_CODE callbacks, and the
+//     return address cannot tell those apart: with this wrapper on, a code
+//     hook that stops emulation takes effect at the next block start. xemu
+//     installs no code hooks.)
 //  2. The same wrapper, for the call gen_tb_start() (gen-icount.h:33-46, inlined
 //     into translator_loop_*) emits at every block start: emit QEMU's own
 //     block-start check instead (ld_i32 of icount_decr.u32 from env, brcond LT 0
