@@ -15,7 +15,10 @@ APT_PACKAGES := gcc libc6-dev gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc
 all: build
 
 # Debian packages (once: the stamp remembers), and Unicorn 2.1.4 unpacked into .cache.
+# Every build checks that it is the exact Unicorn build cpu/tcgwrap.c was written
+# for (version, sha256, symbols: pinned in .ci/unicorn).
 deps: .cache/apt.stamp $(UNICORN)/VERSION
+	@.ci/unicorn --check $(UNICORN)
 .cache/apt.stamp:
 	@mkdir -p .cache
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

@@ -69,10 +69,27 @@ static bool tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
     }
     return true;
   }
+  if (need == XACC_WRITE && xemu_exact_store) {
+    // Refused: Unicorn stops at the store itself, with exact PC and registers
+    // in every mode (IT blocks included), and nothing written. A trap slot
+    // would not do for writes: once the per-access exit check is gone the
+    // instructions after the store run before the fault is seen, and an
+    // atomic on a trap slot livelocks in parallel mode (EXCP_ATOMIC, no
+    // cpu_exec_step_atomic in Unicorn).
+    x->wfault = 1;
+    x->wfault_page = va & ~0xfffULL;
+    x->wfault_mapped = (pte & XPTE_PRESENT) != 0;
+    return false;
+  }
   unsigned slot = x->trap_next++ % XTRAP_SLOTS;
   x->trap_page[slot] = va & ~0xfffULL;
   e->paddr = x->trap_base + (uint64_t)slot * 4096;
-  e->perms = UC_PROT_ALL;
+  // Only the access that missed: a write to a page read through a trap slot
+  // must miss again and be refused, never reach the trap (see above).
+  e->perms = need == XACC_EXEC    ? UC_PROT_EXEC
+             : need == XACC_WRITE ? UC_PROT_WRITE
+             : need == XACC_READ  ? UC_PROT_READ
+                                  : UC_PROT_ALL;
   return true;
 }
 
@@ -120,7 +137,10 @@ static void intr_hook(uc_engine *uc, uint32_t intno, void *user) {
     xemuGoSyscall(x->id);
     if (!x->sc_keep_regs)
       uc_reg_write(uc, x->sc_ret_reg, &x->sc_ret);
-    if (x->stop != XSTOP_NONE)
+    // An Interrupt sent while the handler ran is reported right after it
+    // (xemu_run takes the flag), with the PC past the svc.
+    if (x->stop != XSTOP_NONE ||
+        __atomic_load_n(&x->interrupt_pending, __ATOMIC_SEQ_CST))
       uc_emu_stop(uc);
     return;
   }
@@ -128,6 +148,8 @@ static void intr_hook(uc_engine *uc, uint32_t intno, void *user) {
   if (xemuGoInterrupt(x->id, intno)) {
     if (x->stop == XSTOP_NONE)
       x->stop = XSTOP_INTERRUPT;
+    uc_emu_stop(uc);
+  } else if (__atomic_load_n(&x->interrupt_pending, __ATOMIC_SEQ_CST)) {
     uc_emu_stop(uc);
   }
 }
@@ -193,6 +215,7 @@ xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
     if ((*err = uc_hook_add(x->uc, &x->hooks[3], UC_HOOK_INSN, sys_hook, x, 1,
                             0, UC_ARM64_INS_SYS)))
       goto fail;
+    xemu_set_dczva(x);
     x->sc_nr_reg = UC_ARM64_REG_X8;
     x->sc_ret_reg = UC_ARM64_REG_X0;
     x->sc_nargs = 6;
@@ -228,11 +251,104 @@ void xemu_close(xemu_engine *x) {
   free(x);
 }
 
+__thread xemu_engine *xemu_current;
+int xemu_exact_store = 1;
+
+// The address to restart at after a stop: on ARM the Thumb bit comes back from
+// CPSR (only bit 0 of the start address selects Thumb).
+static uint64_t resume_pc(xemu_engine *x) {
+  uint64_t pc = 0;
+  if (x->arch == 0) {
+    uc_reg_read(x->uc, UC_ARM64_REG_PC, &pc);
+    return pc;
+  }
+  uint32_t pc32 = 0, cpsr = 0;
+  uc_reg_read(x->uc, UC_ARM_REG_PC, &pc32);
+  uc_reg_read(x->uc, UC_ARM_REG_CPSR, &cpsr);
+  return (pc32 & ~1u) | ((cpsr >> 5) & 1);
+}
+
+int xemu_range_writable(xemu_engine *x, uint64_t start, uint64_t length) {
+  for (uint64_t va = start & ~0xfffULL; va < start + length; va += 4096)
+    if (pt_lookup(x->pt_root, va) & UC_PROT_WRITE)
+      return 1;
+  return 0;
+}
+
+int xemu_take_interrupt(xemu_engine *x) {
+  return __atomic_exchange_n(&x->interrupt_pending, 0, __ATOMIC_SEQ_CST);
+}
+
 uc_err xemu_run(xemu_engine *x, uint64_t pc) {
   x->stop = XSTOP_NONE;
+  x->wfault = 0;
+  if (xemu_take_interrupt(x)) {
+    // Pending from before this run: report it having executed nothing.
+    x->stop = XSTOP_INTERRUPTED;
+    return x->arch == 0 ? uc_reg_write(x->uc, UC_ARM64_REG_PC, &pc)
+                        : uc_reg_write(x->uc, UC_ARM_REG_PC, &pc);
+  }
   // An address no instruction can sit at, so emulation ends only when asked.
   uint64_t until = x->arch == 0 ? ~0ULL : 0xffffffffULL;
-  return uc_emu_start(x->uc, pc, until, 0, 0);
+  for (;;) {
+    uint64_t sent = __atomic_load_n(&x->stops_sent, __ATOMIC_SEQ_CST);
+    xemu_current = x;
+    __atomic_store_n(&x->running, 1, __ATOMIC_SEQ_CST);
+    uc_err err = uc_emu_start(x->uc, pc, until, 0, 0);
+    __atomic_store_n(&x->running, 0, __ATOMIC_SEQ_CST);
+    xemu_current = NULL;
+    if (err == UC_ERR_EXCEPTION && x->wfault) {
+      // A refused write: Unicorn kept the exact address (tcgwrap.c).
+      uint64_t a = xemu_invalid_addr(x->uc);
+      if ((a & ~0xfffULL) != x->wfault_page)
+        a = x->wfault_page;
+      x->stop = XSTOP_FAULT;
+      x->fault_addr = a;
+      x->fault_access = XACC_WRITE;
+      x->fault_mapped = x->wfault_mapped;
+      return UC_ERR_OK;
+    }
+    if (x->stop != XSTOP_NONE || err != UC_ERR_OK)
+      return err;
+    if (xemu_take_interrupt(x)) {
+      x->stop = XSTOP_INTERRUPTED;
+      return UC_ERR_OK;
+    }
+    // A stop another thread sent for an interrupt that was then cleared
+    // (ClearInterrupt): nobody wants it, carry on from where it landed.
+    if (__atomic_load_n(&x->stops_sent, __ATOMIC_SEQ_CST) == sent)
+      return err;
+    pc = resume_pc(x);
+  }
+}
+
+void xemu_interrupt(xemu_engine *x) {
+  __atomic_store_n(&x->interrupt_pending, 1, __ATOMIC_SEQ_CST);
+  // uc_emu_stop from another thread is safe only without the per-access exit
+  // check (then the stop lands at a block start); with it, the engine is told
+  // at its next system call or run instead.
+  if (!xemu_wrap_no_access_check[x->arch])
+    return;
+  if (__atomic_load_n(&x->running, __ATOMIC_SEQ_CST)) {
+    __atomic_fetch_add(&x->stops_sent, 1, __ATOMIC_SEQ_CST);
+    uc_emu_stop(x->uc);
+  }
+}
+
+static void watch_hook(uc_engine *uc, uc_mem_type type, uint64_t addr,
+                       int size, int64_t value, void *user) {
+  (void)uc, (void)type, (void)addr, (void)size, (void)value;
+  (*(uint64_t *)user)++;
+}
+
+uc_err xemu_watch_writes(xemu_engine *x, uint64_t begin, uint64_t end,
+                         uint64_t *calls) {
+  // Unicorn bounds memory hooks by the physical (arena) address.
+  uint64_t phys = (pt_lookup(x->pt_root, begin) & XPTE_PHYS_MASK) | (begin & 0xfff);
+  uc_err err = uc_hook_add(x->uc, &x->hooks[4], UC_HOOK_MEM_WRITE, watch_hook,
+                           calls, phys, phys + (end - begin));
+  // Entries filled before the hook skip it: refill them.
+  return err ? err : uc_ctl_flush_tlb(x->uc);
 }
 
 uc_err xemu_reg_read(xemu_engine *x, int reg, uint64_t *v) {

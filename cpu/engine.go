@@ -5,6 +5,11 @@ package cpu
 /*
 #cgo CFLAGS: -O2 -I${SRCDIR}/../.cache/unicorn/usr/include
 #cgo LDFLAGS: ${SRCDIR}/../.cache/unicorn/usr/lib/x86_64-linux-gnu/libunicorn.a -lm -lpthread -Wl,--no-relax
+#cgo LDFLAGS: -Wl,--wrap=tcg_gen_callN_aarch64 -Wl,--wrap=tcg_gen_callN_arm
+#cgo LDFLAGS: -Wl,--wrap=tcg_gen_exit_tb_aarch64 -Wl,--wrap=tcg_gen_exit_tb_arm
+#cgo LDFLAGS: -Wl,--wrap=gen_intermediate_code_aarch64 -Wl,--wrap=gen_intermediate_code_arm
+#cgo LDFLAGS: -Wl,--wrap=cpu_exec_aarch64 -Wl,--wrap=cpu_exec_arm
+#cgo LDFLAGS: -Wl,--wrap=tlb_reset_dirty_by_vaddr_aarch64 -Wl,--wrap=tlb_reset_dirty_by_vaddr_arm
 #include "engine.h"
 */
 import "C"
@@ -51,6 +56,9 @@ type Config struct {
 // Engine is one Unicorn instance running one guest address space. It must be
 // used from one locked OS thread.
 type Engine struct {
+	// mu keeps Close from freeing the engine under an Interrupt from
+	// another thread; nothing on the run path takes it.
+	mu      sync.Mutex
 	c       *C.xemu_engine
 	arch    *Arch
 	space   *mem.AddressSpace
@@ -68,6 +76,11 @@ var (
 
 // Open creates an engine over the address space.
 func Open(cfg Config) (*Engine, error) {
+	Capabilities() // the start-up self-test, once per process
+	return open(cfg)
+}
+
+func open(cfg Config) (*Engine, error) {
 	a := cfg.Arch
 	model := cfg.Model
 	if model.Name == "" {
@@ -101,6 +114,8 @@ func Open(cfg Config) (*Engine, error) {
 
 // Close releases the engine.
 func (e *Engine) Close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.c == nil {
 		return
 	}
@@ -119,10 +134,11 @@ func (e *Engine) Space() *mem.AddressSpace { return e.space }
 type StopKind int
 
 const (
-	StopRequested StopKind = iota + 1 // a handler called RequestStop
-	StopFault                         // the guest touched memory it may not
-	StopException                     // an exception the handler chose to stop on
-	StopInvalid                       // an instruction Unicorn cannot execute
+	StopRequested   StopKind = iota + 1 // a handler called RequestStop
+	StopFault                           // the guest touched memory it may not
+	StopException                       // an exception the handler chose to stop on
+	StopInvalid                         // an instruction Unicorn cannot execute
+	StopInterrupted                     // Interrupt was called
 )
 
 // Fault is a memory access the guest may not make.
@@ -167,6 +183,8 @@ func (e *Engine) Run(pc uint64) Stop {
 		return Stop{Kind: StopRequested, PC: pc}
 	case C.XSTOP_INTERRUPT:
 		return Stop{Kind: StopException, Intno: uint32(e.c.intno), PC: pc}
+	case C.XSTOP_INTERRUPTED:
+		return Stop{Kind: StopInterrupted, PC: pc}
 	}
 	if uerr != C.UC_ERR_OK {
 		return Stop{Kind: StopInvalid, PC: pc, Err: check(uerr)}
@@ -178,6 +196,44 @@ func (e *Engine) Run(pc uint64) Stop {
 
 // RequestStop makes Run return StopRequested once the current hook returns.
 func (e *Engine) RequestStop() { C.xemu_request_stop(e.c) }
+
+// Interrupt asks the engine to stop soon at a safe point, from any goroutine
+// or thread (signal delivery to a running guest thread, Ctrl-C). Run then
+// returns StopInterrupted with exact registers: nothing half done, nothing to
+// run twice.
+//
+// Where it lands: at the next block start, chained loops without memory
+// accesses or system calls included, when Capabilities().NoAccessCheck holds;
+// right after the system call or exception hook that is running; or at once,
+// having executed nothing, when Run has not started yet or is called later
+// (the request stays pending until a Run reports it). Without NoAccessCheck
+// (stock Unicorn: stopping it from another thread can run a load or store
+// twice) the request waits, pending, for the engine's next system call,
+// exception or Run, so a guest spinning without any never sees it.
+//
+// If a Run ends for another reason first (a fault, RequestStop), the request
+// stays pending for the next Run.
+func (e *Engine) Interrupt() {
+	e.mu.Lock()
+	if e.c != nil {
+		C.xemu_interrupt(e.c)
+	}
+	e.mu.Unlock()
+}
+
+// Interrupted reports whether an Interrupt is pending: sent and not yet
+// reported by Run as StopInterrupted (nor cleared).
+func (e *Engine) Interrupted() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.c != nil && atomic.LoadInt32((*int32)(unsafe.Pointer(&e.c.interrupt_pending))) != 0
+}
+
+// ClearInterrupt withdraws a pending Interrupt and reports whether there was
+// one: for a handler that acts on it itself (a system call that returns EINTR
+// and delivers the signal in place). Call it on the engine's thread. A stop
+// already on its way is absorbed: Run carries on where it landed.
+func (e *Engine) ClearInterrupt() bool { return C.xemu_take_interrupt(e.c) != 0 }
 
 // Syscall is the system call being handled: its number and arguments.
 func (e *Engine) Syscall() (nr uint64, args [7]uint64) {

@@ -24,6 +24,7 @@ enum xemu_stop {
   XSTOP_FAULT = 1,     // a memory access the guest may not make
   XSTOP_REQUESTED = 2, // a handler asked to stop (exit, exec, signal)
   XSTOP_INTERRUPT = 3, // an exception Go must look at (undefined insn, brk, ...)
+  XSTOP_INTERRUPTED = 4, // xemu_interrupt: stopped at a block start or syscall
 };
 
 enum xemu_access { XACC_READ = 1, XACC_WRITE = 2, XACC_EXEC = 4 };
@@ -59,13 +60,26 @@ typedef struct xemu_engine {
   uint64_t sc_ret;
   int sc_keep_regs; // the handler set registers itself (sigreturn, exec)
 
+  // A write fill the callback refused: Unicorn stops at the store itself and
+  // keeps the exact address in a private field (tcgwrap.c).
+  int wfault;
+  uint64_t wfault_page;
+  int wfault_mapped;
+
+  // Interrupt: pending is set from any thread and taken by the engine's own
+  // thread when it reports StopInterrupted; running says uc_emu_start is
+  // under way (only then may another thread call uc_emu_stop).
+  int interrupt_pending;
+  int running;
+  uint64_t stops_sent;
+
   int fill_any; // answer any present page, whatever the access (invalidation)
   uint64_t tlb_fills;
   // TLB growth: flush after grow_every more misses, grow_left more times.
   uint64_t fills_at_flush, grow_every, grow_flushes;
   int grow_left;
   uint64_t syscalls;
-  uc_hook hooks[4];
+  uc_hook hooks[5];
 } xemu_engine;
 
 xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
@@ -80,11 +94,42 @@ uc_err xemu_reg_write_bytes(xemu_engine *x, int reg, const void *buf);
 uc_err xemu_flush_tlb(xemu_engine *x);
 uc_err xemu_invalidate_code(xemu_engine *x, uint64_t start, uint64_t end);
 uc_err xemu_flush_code(xemu_engine *x);
-// Stops emulation from inside a hook. Never call uc_emu_stop from another
-// thread: Unicorn 2.1.4 then leaves translated code right after a load or store
-// but resumes at that same instruction, running it twice (a load into its own
-// base register then reads a wild address).
+// Stops emulation from inside a hook. Stock Unicorn 2.1.4 must never be
+// stopped from another thread: its per-access exit check leaves translated code
+// right after a load or store but resumes at that same instruction, running it
+// twice (a load into its own base register then reads a wild address). Only
+// xemu_interrupt does, and only when tcgwrap.c has removed that check.
 void xemu_request_stop(xemu_engine *x);
+// Asks the engine to stop at its next block start (or after the system call
+// being handled) from any thread; see engine.go's Interrupt.
+void xemu_interrupt(xemu_engine *x);
+int xemu_take_interrupt(xemu_engine *x);
+// The engine running uc_emu_start on this thread (tcgwrap.c's cpu_exec wrapper).
+extern __thread xemu_engine *xemu_current;
+
+// tcgwrap.c: the link-time wrappers' switches and counters, per target (0 =
+// AArch64, 1 = ARM), and the private facts they rely on.
+extern int xemu_wrap_no_access_check[2];
+extern int xemu_wrap_inline_block_check[2];
+extern int xemu_wrap_parallel[2];
+extern int xemu_wrap_reset_skip[2];
+extern uint64_t xemu_wrap_skipped[2], xemu_wrap_block_checks[2],
+    xemu_wrap_parallel_blocks[2], xemu_wrap_mismatch[2],
+    xemu_wrap_resets_skipped[2], xemu_wrap_resets[2];
+// Whether any page of guest [start, start+length) is writable.
+int xemu_range_writable(xemu_engine *x, uint64_t start, uint64_t length);
+// Refused writes stop with UC_ERR_EXCEPTION and the exact address (1), or go to
+// a trap slot as reads do (0: stock, when the private offset is not trusted).
+extern int xemu_exact_store;
+const char *xemu_wrap_verify(xemu_engine *x);
+uint64_t xemu_invalid_addr(uc_engine *uc);
+// AArch64: DC ZVA zeroes 512-byte blocks, as under qemu's `max` CPU.
+extern int xemu_dczva_512;
+void xemu_set_dczva(xemu_engine *x);
+// The self-test's watch: a UC_HOOK_MEM_WRITE over [begin, end] counting calls.
+uc_err xemu_watch_writes(xemu_engine *x, uint64_t begin, uint64_t end,
+                         uint64_t *calls);
+
 // xemu_regs is every register a Linux thread saves and restores (signal
 // frames, fork, new threads), in one layout for both architectures; cpu.Regs
 // mirrors it. AArch64: x[0..30], sp, pc, pstate = NZCV, v = Q0..Q31 (low,

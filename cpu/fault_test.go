@@ -271,3 +271,47 @@ func TestFaultRepeated(t *testing.T) {
 		wantFault(t, e.Run(codeBase|thumb), Fault{PC: sym(t, syms, "fault"), Addr: unmappedBase, Access: mem.ProtRead})
 	})
 }
+
+// TestFaultStoreInITBlock: a Thumb store that faults as the second
+// instruction of an IT block stops exactly there: the first conditional
+// instruction has run, nothing after the store has, memory is unchanged, and
+// resuming runs the rest of the block under the same condition.
+func TestFaultStoreInITBlock(t *testing.T) {
+	src := armModes[1].header + movImm32(ARM, 0, roBase) + movImm32(ARM, 3, 0xbeef) + `
+	mov r4, #1
+	mov r5, #7
+	mov r6, #0
+	cmp r4, #1
+	itttt eq
+	addeq r5, r5, #1
+fault:
+	streq r3, [r0, #0x20]
+	addeq r6, r6, #1
+	addeq r5, r5, #10
+	mov r4, #2
+` + exitAsm(ARM)
+	code, syms := assembleSyms(t, ARM, src)
+	e, s, _ := newMachine(t, ARM, code)
+	page := make([]byte, mem.PageSize)
+	copy(page[0x20:], put64(0x0102030405060708))
+	mapRegion(t, s, roBase, mem.PageSize, pR, page)
+
+	stop := e.Run(codeBase | 1)
+	wantFault(t, stop, Fault{PC: sym(t, syms, "fault"), Addr: roBase + 0x20, Access: mem.ProtWrite, Mapped: true})
+	wantRegs(t, e, map[int]uint64{3: 0xbeef, 4: 1, 5: 8, 6: 0})
+	if got := readU64(t, s, roBase+0x20); got != 0x0102030405060708 {
+		t.Fatalf("read-only memory changed to %#x", got)
+	}
+	if got := ARM.ResumePC(e, stop.PC); got != stop.PC|1 {
+		t.Fatalf("ResumePC = %#x, want %#x (Thumb)", got, stop.PC|1)
+	}
+
+	if err := s.Protect(roBase, mem.PageSize, pRW); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, e.Run(ARM.ResumePC(e, stop.PC)))
+	wantRegs(t, e, map[int]uint64{4: 2, 5: 18, 6: 1})
+	if got := readU64(t, s, roBase+0x20); got != 0x010203040000beef {
+		t.Fatalf("after resume memory = %#x, want %#x", got, uint64(0x010203040000beef))
+	}
+}

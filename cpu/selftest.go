@@ -1,0 +1,347 @@
+package cpu
+
+// #include "engine.h"
+import "C"
+
+import (
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"xemu/cpu/mem"
+)
+
+// Caps says which of the link-time wrappers over Unicorn's private functions
+// (tcgwrap.c) are on in this process. Each proved itself in a start-up
+// self-test, once per process, on throwaway engines of both architectures;
+// one that did not is off, and the engine behaves as stock Unicorn 2.1.4 in
+// that respect.
+type Caps struct {
+	// NoAccessCheck: no exit check after each guest load and store (faster
+	// memory-heavy code), and Interrupt from another thread lands at a
+	// block start. Stores that fault are exact either way.
+	NoAccessCheck bool
+	// InlineBlockCheck: each block starts with QEMU's inline test of the
+	// stop flag instead of a helper call.
+	InlineBlockCheck bool
+	// Parallel: blocks are translated in TCG's parallel mode: exclusives,
+	// LSE atomics and CAS are host atomics and barriers are fences, so
+	// guest threads on separate engines share memory correctly.
+	Parallel bool
+	// SelfTest is how long the self-test took.
+	SelfTest time.Duration
+	// Failures names each check that failed ("arm: parallel: ...").
+	Failures []string
+}
+
+func (c Caps) String() string {
+	s := fmt.Sprintf("no-access-check=%v inline-block-check=%v parallel=%v self-test=%v",
+		c.NoAccessCheck, c.InlineBlockCheck, c.Parallel, c.SelfTest.Round(10*time.Microsecond))
+	if len(c.Failures) > 0 {
+		s += " failed: " + strings.Join(c.Failures, "; ")
+	}
+	return s
+}
+
+var (
+	capsOnce sync.Once
+	caps     Caps
+)
+
+// Capabilities runs the self-test the first time it is called (Open calls
+// it) and reports the result.
+func Capabilities() Caps {
+	capsOnce.Do(func() {
+		start := time.Now()
+		caps.Failures = selfTest()
+		caps.SelfTest = time.Since(start)
+		caps.NoAccessCheck = C.xemu_wrap_no_access_check[0] != 0 && C.xemu_wrap_no_access_check[1] != 0
+		caps.InlineBlockCheck = C.xemu_wrap_inline_block_check[0] != 0 && C.xemu_wrap_inline_block_check[1] != 0
+		caps.Parallel = C.xemu_wrap_parallel[0] != 0 && C.xemu_wrap_parallel[1] != 0
+	})
+	return caps
+}
+
+// Self-test programs, as machine code (no assembler at run time). Each has
+// three entry points: loop (a chained load/store loop with a pointer chase:
+// x0 walks a ring, x2 counts iterations and so does the word at x3, until x4),
+// retry (one exclusive increment of the word at x0, then a plain store to
+// x0+4) and store (a store to x0+0x20).
+var selfTestCode = [2]struct {
+	words              []uint32
+	loop, retry, store uint64
+}{
+	{[]uint32{
+		0xf9400000, // loop: ldr x0, [x0]
+		0xf9400061, // ldr x1, [x3]
+		0x91000421, // add x1, x1, #1
+		0xf9000061, // str x1, [x3]
+		0x91000442, // add x2, x2, #1
+		0xeb04005f, // cmp x2, x4
+		0x54ffff41, // b.ne loop
+		0xd2800ba8, // mov x8, #93
+		0xd4000001, // svc #0
+		0x885ffc01, // retry: ldaxr w1, [x0]
+		0x11000421, // add w1, w1, #1
+		0x8802fc01, // stlxr w2, w1, [x0]
+		0x35ffffa2, // cbnz w2, retry
+		0xb9000401, // str w1, [x0, #4]
+		0xd2800ba8, // mov x8, #93
+		0xd4000001, // svc #0
+		0xb9002001, // store: str w1, [x0, #0x20]
+		0xd2800ba8, // mov x8, #93
+		0xd4000001, // svc #0
+	}, 0, 0x24, 0x40},
+	{[]uint32{
+		0xe5900000, // loop: ldr r0, [r0]
+		0xe5931000, // ldr r1, [r3]
+		0xe2811001, // add r1, r1, #1
+		0xe5831000, // str r1, [r3]
+		0xe2822001, // add r2, r2, #1
+		0xe1520004, // cmp r2, r4
+		0x1afffff8, // bne loop
+		0xe3a07001, // mov r7, #1
+		0xef000000, // svc 0
+		0xe1901f9f, // retry: ldrex r1, [r0]
+		0xe2811001, // add r1, r1, #1
+		0xe1802f91, // strex r2, r1, [r0]
+		0xe3520000, // cmp r2, #0
+		0x1afffffa, // bne retry
+		0xe5801004, // str r1, [r0, #4]
+		0xe3a07001, // mov r7, #1
+		0xef000000, // svc 0
+		0xe5801020, // store: str r1, [r0, #0x20]
+		0xe3a07001, // mov r7, #1
+		0xef000000, // svc 0
+	}, 0, 0x24, 0x44},
+}
+
+// exitHandler stops at the exit system call (93 on AArch64, 1 on ARM).
+type exitHandler struct{}
+
+func (exitHandler) Syscall(e *Engine) {
+	if nr := e.SyscallNr(); nr == 93 || nr == 1 {
+		e.RequestStop()
+	}
+}
+func (exitHandler) Exception(*Engine, uint32) bool { return true }
+
+const (
+	selfTestCodeAt = 0x10000
+	selfTestData   = 0x20000 // ring, counter, watched word
+	selfTestRO     = 0x30000 // a read-only page
+	selfTestRing   = 5
+	selfTestLimit  = 1 << 22 // iterations before the loop gives up
+)
+
+// selfTest checks each wrapper on both architectures and turns off those
+// that fail (and what depends on them); it returns what failed.
+func selfTest() (failures []string) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for _, a := range []*Arch{AArch64, ARM} {
+		for _, f := range selfTestArch(a) {
+			failures = append(failures, a.Name+": "+f)
+		}
+	}
+	return failures
+}
+
+// generalReg is x<n> on AArch64, r<n> on ARM (n < 13).
+func generalReg(a *Arch, n int) Reg {
+	if a == ARM {
+		return ARMR0 + Reg(n)
+	}
+	return A64X(n)
+}
+
+func disable(id int, noAccess, block, parallel bool) {
+	if noAccess {
+		C.xemu_wrap_no_access_check[id] = 0
+	}
+	if block {
+		C.xemu_wrap_inline_block_check[id] = 0
+	}
+	if parallel {
+		C.xemu_wrap_parallel[id] = 0
+	}
+}
+
+func selfTestArch(a *Arch) (failures []string) {
+	fail := func(format string, args ...any) { failures = append(failures, fmt.Sprintf(format, args...)) }
+	id := a.id
+	limit := mem.GuestAddr(1 << 47)
+	if a.Bits == 32 {
+		limit = 0xffff0000
+	}
+	s, err := mem.New(mem.Layout{Limit: limit, MinAddr: 0x10000, ArenaSize: 16 << 20})
+	if err != nil {
+		disable(id, true, true, true)
+		fail("address space: %v", err)
+		return
+	}
+	defer s.Close()
+	e, err := open(Config{Arch: a, Space: s, Handler: exitHandler{}})
+	if err != nil {
+		disable(id, true, true, true)
+		fail("engine: %v", err)
+		return
+	}
+	defer e.Close()
+	prog := selfTestCode[id]
+	code := make([]byte, 4*len(prog.words))
+	for i, w := range prog.words {
+		binary.LittleEndian.PutUint32(code[4*i:], w)
+	}
+	for _, m := range []struct {
+		at   mem.GuestAddr
+		prot mem.Prot
+	}{{selfTestCodeAt, mem.ProtRead | mem.ProtExec}, {selfTestData, mem.ProtRead | mem.ProtWrite}, {selfTestRO, mem.ProtRead}} {
+		if _, err := s.Map(mem.MapRequest{Addr: m.at, Length: mem.PageSize, Prot: m.prot, Fixed: true, FD: -1}); err != nil {
+			disable(id, true, true, true)
+			fail("map: %v", err)
+			return
+		}
+	}
+	word := func(v uint64) []byte {
+		b := make([]byte, a.Bits/8)
+		for i := range b {
+			b[i] = byte(v >> (8 * i))
+		}
+		return b
+	}
+	if err := s.Poke(selfTestCodeAt, code); err != nil {
+		disable(id, true, true, true)
+		fail("poke: %v", err)
+		return
+	}
+
+	// The private offsets a live engine can confirm.
+	if why := C.xemu_wrap_verify(e.c); why != nil {
+		C.xemu_exact_store = 0
+		disable(id, true, true, true)
+		fail("offsets: %s", C.GoString(why))
+		return
+	}
+
+	// Exact store fault: the refused write reports the exact address. The
+	// rest depends on it (without the per-access check a store fault is
+	// only exact this way; parallel atomics must never meet a trap slot).
+	setReg := func(n int, v uint64) { e.SetReg(generalReg(a, n), v) }
+	setReg(0, selfTestRO)
+	stop := e.Run(selfTestCodeAt + prog.store)
+	want := Fault{PC: selfTestCodeAt + prog.store, Addr: selfTestRO + 0x20, Access: mem.ProtWrite, Mapped: true}
+	if stop.Kind != StopFault || stop.Fault != want {
+		C.xemu_exact_store = 0
+		disable(id, true, true, true)
+		fail("exact store fault: got %+v, want %+v", stop, want)
+		return
+	}
+
+	// A chained load/store loop, stopped from another thread: the per-access
+	// checks were dropped, the block-start check was inlined, and the stop
+	// landed at a block start with consistent registers.
+	skipped := atomic.LoadUint64((*uint64)(unsafe.Pointer(&C.xemu_wrap_skipped[id])))
+	checks := atomic.LoadUint64((*uint64)(unsafe.Pointer(&C.xemu_wrap_block_checks[id])))
+	step := uint64(16)
+	for i := uint64(0); i < selfTestRing; i++ {
+		s.Poke(selfTestData+mem.GuestAddr(i*step), word(selfTestData+((i+1)%selfTestRing)*step))
+	}
+	counter := mem.GuestAddr(selfTestData + 0x100)
+	ok := false
+	var last string
+	for try := 0; try < 3 && !ok; try++ {
+		s.Poke(counter, word(0))
+		setReg(0, selfTestData)
+		setReg(1, 0)
+		setReg(2, 0)
+		setReg(3, uint64(counter))
+		setReg(4, selfTestLimit)
+		done := make(chan struct{})
+		var returned atomic.Bool
+		go func() {
+			defer close(done)
+			for atomic.LoadInt32((*int32)(unsafe.Pointer(&e.c.running))) == 0 {
+				if returned.Load() {
+					return
+				}
+				runtime.Gosched()
+			}
+			time.Sleep(200 * time.Microsecond)
+			e.Interrupt()
+		}()
+		stop := e.Run(selfTestCodeAt + prog.loop)
+		returned.Store(true)
+		<-done
+		n := e.Reg(generalReg(a, 2))
+		b := make([]byte, a.Bits/8)
+		s.Read(counter, b)
+		var mc uint64
+		for i := len(b) - 1; i >= 0; i-- {
+			mc = mc<<8 | uint64(b[i])
+		}
+		x0 := e.Reg(generalReg(a, 0))
+		switch {
+		case stop.Kind != StopInterrupted:
+			last = fmt.Sprintf("loop not interrupted (stop %d after %d iterations)", stop.Kind, n)
+			try = 3
+		case n == 0:
+			last = "interrupted before the loop ran"
+			continue
+		case mc != n || x0 != selfTestData+(n%selfTestRing)*step || stop.PC != selfTestCodeAt+prog.loop:
+			last = fmt.Sprintf("inconsistent stop: pc %#x, %d iterations, counter %d, x0 %#x", stop.PC, n, mc, x0)
+			try = 3
+		default:
+			ok = true
+		}
+		e.ClearInterrupt()
+	}
+	if atomic.LoadUint64((*uint64)(unsafe.Pointer(&C.xemu_wrap_skipped[id]))) == skipped {
+		ok, last = false, "no per-access check was dropped"
+	}
+	if !ok {
+		disable(id, true, true, false)
+		fail("interrupt: %s", last)
+	} else if atomic.LoadUint64((*uint64)(unsafe.Pointer(&C.xemu_wrap_block_checks[id]))) == checks {
+		// Stops still land at block starts, through the stock helper.
+		disable(id, false, true, false)
+		fail("no block-start check was inlined")
+	}
+
+	// Parallel mode: an exclusive store becomes a host cmpxchg, which does not
+	// call a UC_HOOK_MEM_WRITE hook; the plain store after it does (control).
+	blocks := atomic.LoadUint64((*uint64)(unsafe.Pointer(&C.xemu_wrap_parallel_blocks[id])))
+	// C memory: the hook keeps the pointer.
+	callsp := (*C.uint64_t)(C.calloc(1, 8))
+	defer C.free(unsafe.Pointer(callsp))
+	watched := mem.GuestAddr(selfTestData + 0x200)
+	s.Poke(watched, word(41))
+	if err := check(C.xemu_watch_writes(e.c, C.uint64_t(watched), C.uint64_t(watched+7), callsp)); err != nil {
+		disable(id, false, false, true)
+		fail("parallel: hook: %v", err)
+		return
+	}
+	setReg(0, uint64(watched))
+	stop = e.Run(selfTestCodeAt + prog.retry)
+	v := make([]byte, 4)
+	s.Read(watched, v)
+	got := binary.LittleEndian.Uint32(v)
+	calls := *callsp
+	switch {
+	case stop.Kind != StopRequested:
+		disable(id, false, false, true)
+		fail("parallel: stop %+v", stop)
+	case calls != 1 || got != 42:
+		disable(id, false, false, true)
+		fail("parallel: exclusive store seen by the write hook (%d calls, value %d)", calls, got)
+	case atomic.LoadUint64((*uint64)(unsafe.Pointer(&C.xemu_wrap_parallel_blocks[id]))) == blocks:
+		disable(id, false, false, true)
+		fail("parallel: no block translated in parallel mode")
+	}
+	return failures
+}
