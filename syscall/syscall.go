@@ -18,6 +18,7 @@ import (
 type (
 	Config    = kernel.Config
 	ExitError = kernel.ExitError
+	SigSet    = kernel.SigSet
 )
 
 var (

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -63,6 +64,10 @@ type options struct {
 	strace     bool
 	straceFile string
 	noRandom   bool
+	// Set by xemu itself when a guest's execve re-executes it.
+	execState string
+	execFn    string
+	straceFD  int
 }
 
 // The guest runs on the main thread, so that its thread ID is its process ID
@@ -86,6 +91,12 @@ func run(args []string, stderr io.Writer) int {
 	fs.BoolVar(&o.strace, "strace", false, "log every system call to stderr")
 	fs.StringVar(&o.straceFile, "strace-file", "", "log system calls to `FILE` (implies --strace)")
 	fs.BoolVarP(&o.noRandom, "no-randomize", "R", false, "disable address-space randomization")
+	fs.StringVar(&o.execState, "exec-state", "", "signal state handed over by execve (internal)")
+	fs.StringVar(&o.execFn, "execfn", "", "the path the program was executed by (internal)")
+	fs.IntVar(&o.straceFD, "strace-fd", 0, "log system calls to descriptor `N` (internal)")
+	for _, name := range []string{"exec-state", "execfn", "strace-fd"} {
+		fs.MarkHidden(name)
+	}
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	help := fs.BoolP("help", "h", false, "print this help and exit")
 	if err := fs.Parse(args); err != nil {
@@ -171,7 +182,29 @@ func runProgram(o options, args []string, stderr io.Writer) int {
 		Sysroot:     o.sysroot,
 		NoRandomize: o.noRandom,
 	}
-	if o.straceFile != "" {
+	if o.execFn != "" {
+		cfg.Program = o.execFn
+	}
+	if o.execState != "" {
+		var mask, ignored uint64
+		if _, err := fmt.Sscanf(o.execState, "mask=%x,ignore=%x", &mask, &ignored); err != nil {
+			return fail(exitUsage, "--exec-state %q: %v", o.execState, err)
+		}
+		cfg.Mask, cfg.Ignored = syscall.SigSet(mask), syscall.SigSet(ignored)
+	}
+	// What a re-executed xemu needs to run the guest's next program alike.
+	if o.sysroot != "" {
+		cfg.Exec.Args = append(cfg.Exec.Args, "--sysroot", o.sysroot)
+	}
+	if o.noRandom {
+		cfg.Exec.Args = append(cfg.Exec.Args, "--no-randomize")
+	}
+	if o.straceFD > 0 {
+		unix.FcntlInt(uintptr(o.straceFD), unix.F_SETFD, unix.FD_CLOEXEC)
+		cfg.StraceFD = o.straceFD
+		cfg.Strace = os.NewFile(uintptr(o.straceFD), "strace")
+		cfg.Exec.Args = append(cfg.Exec.Args, "--strace-fd", strconv.Itoa(o.straceFD))
+	} else if o.straceFile != "" {
 		fd, err := unix.Open(o.straceFile, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o644)
 		if err != nil {
 			return fail(exitUsage, "--strace-file %s: %v", o.straceFile, err)
@@ -184,8 +217,10 @@ func runProgram(o options, args []string, stderr io.Writer) int {
 		}
 		cfg.StraceFD = fd
 		cfg.Strace = os.NewFile(uintptr(fd), o.straceFile)
+		cfg.Exec.Args = append(cfg.Exec.Args, "--strace-fd", strconv.Itoa(fd))
 	} else if o.strace {
 		cfg.Strace = os.Stderr
+		cfg.Exec.Args = append(cfg.Exec.Args, "--strace")
 	}
 	// xemu's own last words go where its stderr was when it started, never
 	// to a file the guest put on descriptor 2.

@@ -48,7 +48,9 @@ type Process struct {
 
 	signalState
 	// tasks are the process's threads by TID.
-	tasks map[int]*Task
+	tasks       map[int]*Task
+	execOptions ExecOptions
+	straceFD    int
 	// sigTrampoline is the page holding the kernel's signal return code
 	// (abi.SigFrameLayout.TrampolineCode).
 	sigTrampoline mem.GuestAddr
@@ -107,6 +109,10 @@ type Config struct {
 	StraceFD int
 	// StderrFD is xemu's own copy of its stderr (reserved).
 	StderrFD int
+	// Exec says how a re-executed xemu is to run the guest's next program.
+	Exec ExecOptions
+	// Mask and Ignored are the signal state an execve hands over.
+	Mask, Ignored SigSet
 	// NoRandomize disables address-space randomization (setarch -R).
 	NoRandomize bool
 }
@@ -141,7 +147,9 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 		ExePath: f.Path, Argv: cfg.Argv, Strace: cfg.Strace, Reserved: map[int]bool{}}
 	if cfg.StraceFD > 0 {
 		p.Reserve(cfg.StraceFD)
+		p.straceFD = cfg.StraceFD
 	}
+	p.execOptions = cfg.Exec
 	if cfg.StderrFD > 0 {
 		p.Reserve(cfg.StderrFD)
 	}
@@ -149,6 +157,7 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 		p.Reserve(fd)
 	}
 	t := newTask(p)
+	t.takeExecState(cfg.Mask, cfg.Ignored)
 	e, err := cpu.Open(cpu.Config{Arch: abi.CPU, Space: space, Handler: t})
 	if err != nil {
 		return 0, fmt.Errorf("starting the CPU: %w", err)

@@ -1,0 +1,239 @@
+package kernel
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"xemu/guestfs"
+	"xemu/loader"
+	"xemu/syscall/abi"
+)
+
+// execve: a program of a guest architecture is run by xemu itself, re-executed
+// (/proc/self/exe, the same binary even if its file was replaced) with the
+// options this one was started with, in this process (same pid, same
+// descriptors but the close-on-exec ones); a host program runs directly; a
+// #! script runs its interpreter as the kernel's binfmt_script does. Every
+// check that can fail is made before the point of no return, so a failing
+// execve returns its error to the guest as Linux does.
+
+// maxScriptNesting is BINPRM_MAX_RECURSION: a fifth #! level is ELOOP.
+const maxScriptNesting = 4
+
+// ExecOptions are the command-line options a re-executed xemu needs to run
+// the next program the same way.
+type ExecOptions struct {
+	Args []string // xemu options, e.g. --sysroot DIR
+}
+
+// execTarget is what execve will run once #! scripts are resolved.
+type execTarget struct {
+	host   string // host path of the program
+	guest  string // the path the guest named (AT_EXECFN, /proc/self/exe)
+	argv   []string
+	native bool // a host program: executed directly
+}
+
+// Exec replaces the process's program, as execve(path, argv, envp) does.
+// It returns only on failure.
+func (t *Task) Exec(path string, argv, envp []string) error {
+	target, err := t.resolveExec(path, argv)
+	if err != nil {
+		return err
+	}
+	if target.native {
+		return t.execHost(target.host, target.argv, envp)
+	}
+	p := t.P
+	args := []string{"xemu"}
+	args = append(args, p.execOptions.Args...)
+	// What survives execve of the thread's signal state: the blocked mask,
+	// pending signals aside, and the ignored dispositions.
+	p.sigMu.Lock()
+	mask := t.mask
+	var ignored SigSet
+	for sig := 1; sig <= abi.NSIG; sig++ {
+		if p.actions[sig].Handler == abi.SIG_IGN {
+			ignored |= sigBit(sig)
+		}
+	}
+	p.sigMu.Unlock()
+	args = append(args, fmt.Sprintf("--exec-state=mask=%x,ignore=%x", uint64(mask), uint64(ignored)))
+	args = append(args, "--execfn", target.guest)
+	if len(target.argv) > 0 {
+		args = append(args, "--argv0", target.argv[0])
+	}
+	args = append(args, "--", target.host)
+	if len(target.argv) > 1 {
+		args = append(args, target.argv[1:]...)
+	}
+	return t.execHost("/proc/self/exe", args, envp)
+}
+
+// execHost replaces xemu's process with a host program.
+func (t *Task) execHost(path string, argv, envp []string) error {
+	p := t.P
+	if p.Strace != nil {
+		t.tracef("--- execve %q: %s ---\n", path, strings.Join(argv, " "))
+	}
+	if f, ok := p.Strace.(*os.File); ok {
+		f.Sync()
+	}
+	// The strace log must stay open for the next xemu (--strace-fd).
+	if p.straceFD > 0 {
+		unix.FcntlInt(uintptr(p.straceFD), unix.F_SETFD, 0)
+	}
+	// A caught host signal would be reset by exec anyway; handlers the
+	// guest ignores stay ignored for a native program, as for a guest one.
+	err := unix.Exec(path, argv, envp)
+	if p.straceFD > 0 {
+		unix.FcntlInt(uintptr(p.straceFD), unix.F_SETFD, unix.FD_CLOEXEC)
+	}
+	return err
+}
+
+// resolveExec finds what runs: the program itself, or the interpreters of
+// #! scripts, with the errors Linux gives for each step.
+func (t *Task) resolveExec(path string, argv []string) (execTarget, error) {
+	fs := t.P.FS
+	for depth := 0; ; depth++ {
+		if path == "" {
+			return execTarget{}, unix.ENOENT
+		}
+		host := fs.Host(path)
+		if guestfs.IsSelfExe(path) {
+			host = fs.Exe
+		}
+		f, err := os.Open(host)
+		if err != nil {
+			return execTarget{}, asErrno(err)
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return execTarget{}, asErrno(err)
+		}
+		if !st.Mode().IsRegular() {
+			f.Close()
+			return execTarget{}, unix.EACCES
+		}
+		if err := unix.Access(host, unix.X_OK); err != nil {
+			f.Close()
+			return execTarget{}, err
+		}
+		head := make([]byte, 256)
+		n, _ := f.Read(head)
+		f.Close()
+		head = head[:n]
+		switch {
+		case bytes.HasPrefix(head, []byte("#!")):
+			if depth >= maxScriptNesting {
+				return execTarget{}, unix.ELOOP
+			}
+			interp, arg, err := parseShebang(head)
+			if err != nil {
+				return execTarget{}, err
+			}
+			// binfmt_script: interpreter, its optional argument, the
+			// script's path as given, then the arguments after argv[0].
+			next := []string{interp}
+			if arg != "" {
+				next = append(next, arg)
+			}
+			next = append(next, path)
+			if len(argv) > 1 {
+				next = append(next, argv[1:]...)
+			}
+			path, argv = interp, next
+			continue
+		case bytes.HasPrefix(head, []byte("\x7fELF")):
+			lf, err := loader.Open(path, host)
+			if err != nil {
+				if errors.Is(err, loader.ErrNotFound) {
+					return execTarget{}, unix.ENOENT
+				}
+				return execTarget{}, unix.ENOEXEC
+			}
+			machine := lf.Header.Machine
+			ip, ierr := lf.Interp()
+			lf.Close()
+			if machine == loader.EMX86_64 {
+				return execTarget{host: host, guest: path, argv: argv, native: true}, nil
+			}
+			if _, err := ForMachine(machine); err != nil || ierr != nil {
+				return execTarget{}, unix.ENOEXEC
+			}
+			// A missing dynamic loader is ENOENT, as from Linux; checked
+			// here so that the new xemu cannot fail after the exec.
+			if ip != "" && !t.interpreterExists(ip) {
+				return execTarget{}, unix.ENOENT
+			}
+			return execTarget{host: host, guest: path, argv: argv}, nil
+		default:
+			return execTarget{}, unix.ENOEXEC
+		}
+	}
+}
+
+// interpreterExists: the ELF interpreter is found the way the new xemu
+// will look for it (the sysroot first).
+func (t *Task) interpreterExists(ip string) bool {
+	for _, p := range []string{t.P.FS.Sysroot + ip, ip} {
+		if t.P.FS.Sysroot == "" && p != ip {
+			continue
+		}
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
+}
+
+// parseShebang reads a #! line as fs/binfmt_script.c does: the interpreter
+// up to the first blank, then everything after the blanks as one argument.
+func parseShebang(head []byte) (interp, arg string, err error) {
+	line := head[2:]
+	nl := bytes.IndexByte(line, '\n')
+	if nl < 0 {
+		// A line longer than the buffer the kernel reads is ENOEXEC
+		// unless the interpreter itself ends inside it.
+		if len(head) < 256 {
+			nl = len(line)
+		} else {
+			return "", "", unix.ENOEXEC
+		}
+	}
+	s := strings.Trim(string(line[:nl]), " \t")
+	if s == "" {
+		return "", "", unix.ENOEXEC
+	}
+	i := strings.IndexAny(s, " \t")
+	if i < 0 {
+		return s, "", nil
+	}
+	return s[:i], strings.TrimLeft(s[i:], " \t"), nil
+}
+
+func asErrno(err error) error {
+	var e unix.Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	return unix.EACCES
+}
+
+// takeExecState applies the signal state the previous program left: its
+// blocked mask and what it ignored.
+func (t *Task) takeExecState(mask, ignored SigSet) {
+	t.mask = mask &^ abi.SigUnblockable
+	for sig := 1; sig <= abi.NSIG; sig++ {
+		if ignored.Has(sig) && sig != abi.SIGKILL && sig != abi.SIGSTOP {
+			t.P.actions[sig].Handler = abi.SIG_IGN
+		}
+	}
+}
