@@ -250,3 +250,19 @@ func TestInterruptDuringSyscall(t *testing.T) {
 		wantRegs(t, e, map[int]uint64{0: 77 + 1, 5: 1})
 	})
 }
+
+// TestInterruptKeptAcrossProbe: the MVFR probe runs guest code of its own; a
+// pending Interrupt survives it for the guest's next Run.
+func TestInterruptKeptAcrossProbe(t *testing.T) {
+	e, _, _ := newMachine(t, ARM, assemble(t, ARM, exitAsm(ARM)))
+	e.Interrupt()
+	if _, _, err := e.MediaFeatures(); err != nil {
+		t.Fatal(err)
+	}
+	if !e.Interrupted() {
+		t.Fatal("the probe consumed the pending interrupt")
+	}
+	if stop := e.Run(codeBase); stop.Kind != StopInterrupted {
+		t.Fatalf("stop = %+v, want StopInterrupted", stop)
+	}
+}
