@@ -266,3 +266,36 @@ func TestInterruptKeptAcrossProbe(t *testing.T) {
 		t.Fatalf("stop = %+v, want StopInterrupted", stop)
 	}
 }
+
+// BenchmarkInterruptLatency: from Interrupt on another goroutine to Run
+// returning, with the guest spinning in a one-instruction loop.
+func BenchmarkInterruptLatency(b *testing.B) {
+	for _, ba := range benchArches {
+		b.Run(ba.name, func(b *testing.B) {
+			e, _, _ := newMachine(b, ba.a, assemble(b, ba.a, ba.hdr+"spin:\n\tb spin\n"))
+			var sent atomic.Int64
+			start := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for range start {
+					for !running(e) {
+					}
+					sent.Store(time.Now().UnixNano())
+					e.Interrupt()
+				}
+			}()
+			var total time.Duration
+			for i := 0; i < b.N; i++ {
+				start <- struct{}{}
+				if stop := e.Run(codeBase | ba.thumb); stop.Kind != StopInterrupted {
+					b.Fatalf("stop = %+v", stop)
+				}
+				total += time.Duration(time.Now().UnixNano() - sent.Load())
+			}
+			close(start)
+			<-done
+			b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "ns/stop")
+		})
+	}
+}
