@@ -299,3 +299,57 @@ func BenchmarkInterruptLatency(b *testing.B) {
 		})
 	}
 }
+
+// TestInterruptFallback: with the per-access check wrapper off (stock
+// Unicorn), Interrupt never stops the engine from another thread; the request
+// waits for the next system call and is reported right after it.
+func TestInterruptFallback(t *testing.T) {
+	forEachArch(t, func(t *testing.T, a *Arch, hdr string, thumb uint64) {
+		// Each pass spins, then makes a system call.
+		src := hdr + `
+loop:
+	mov x2, #0
+spin:
+	add x2, x2, #1
+	cmp x2, x4
+	b.ne spin
+	mov x8, #172
+	svc #0
+after:
+	b loop
+`
+		if a == ARM {
+			src = hdr + `
+loop:
+	mov r2, #0
+spin:
+	add r2, r2, #1
+	cmp r2, r4
+	bne spin
+	mov r7, #20
+	svc 0
+after:
+	b loop
+`
+		}
+		code, syms := assembleSyms(t, a, src)
+		prev := setNoAccessCheck(a, false)
+		defer setNoAccessCheck(a, prev)
+		e, _, h := newMachine(t, a, code)
+		const spins = 1 << 22
+		setReg(t, e, 4, spins)
+		go func() {
+			for !running(e) {
+				runtime.Gosched()
+			}
+			e.Interrupt()
+		}()
+		stop := e.Run(codeBase | thumb)
+		if stop.Kind != StopInterrupted || stop.PC != sym(t, syms, "after") {
+			t.Fatalf("stop = %+v, want StopInterrupted after the system call at %#x", stop, sym(t, syms, "after"))
+		}
+		if h.calls < 1 || getReg(e, 2) != spins {
+			t.Fatalf("%d system calls, %d spins before the stop; want at least 1 and %d", h.calls, getReg(e, 2), spins)
+		}
+	})
+}

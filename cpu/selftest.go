@@ -370,3 +370,15 @@ func selfTestArch(a *Arch) (failures []string) {
 	}
 	return failures
 }
+
+// setNoAccessCheck switches the per-access check wrapper of architecture a
+// (for tests of the stock fallback) and returns the previous setting.
+func setNoAccessCheck(a *Arch, on bool) bool {
+	prev := C.xemu_wrap_no_access_check[a.id] != 0
+	v := C.int(0)
+	if on {
+		v = 1
+	}
+	C.xemu_wrap_no_access_check[a.id] = v
+	return prev
+}
