@@ -353,3 +353,85 @@ after:
 		}
 	})
 }
+
+// TestInterruptStorm: several goroutines interrupt at random while the guest
+// mixes loads, stores and system calls, and the handler sometimes withdraws a
+// pending interrupt. Every Run ends StopInterrupted, with memory and
+// registers agreeing.
+func TestInterruptStorm(t *testing.T) {
+	forEachArch(t, func(t *testing.T, a *Arch, hdr string, thumb uint64) {
+		src := hdr + `
+loop:
+	ldr x1, [x3]
+	add x1, x1, #1
+	str x1, [x3]
+	add x2, x2, #1
+	ands x5, x2, #255
+	b.ne loop
+	mov x8, #172
+	svc #0
+	b loop
+`
+		if a == ARM {
+			src = hdr + `
+loop:
+	ldr r1, [r3]
+	add r1, r1, #1
+	str r1, [r3]
+	add r2, r2, #1
+	ands r5, r2, #255
+	bne loop
+	mov r7, #20
+	svc 0
+	b loop
+`
+		}
+		code, syms := assembleSyms(t, a, src)
+		e, s, h := newMachine(t, a, code)
+		rng := rand.New(rand.NewSource(2))
+		h.onSyscall = func(e *Engine, nr uint64, args [7]uint64) bool {
+			if rng.Intn(4) == 0 {
+				e.ClearInterrupt()
+			}
+			e.SetSyscallResult(0)
+			return true
+		}
+		counter := mem.GuestAddr(dataBase + 0x100)
+		setReg(t, e, 2, 0)
+		setReg(t, e, 3, uint64(counter))
+		var stop atomic.Bool
+		done := make(chan struct{})
+		for g := 0; g < 3; g++ {
+			go func(g int) {
+				defer func() { done <- struct{}{} }()
+				r := rand.New(rand.NewSource(int64(g)))
+				for !stop.Load() {
+					time.Sleep(time.Duration(r.Intn(200)) * time.Microsecond)
+					e.Interrupt()
+				}
+			}(g)
+		}
+		defer func() {
+			stop.Store(true)
+			for g := 0; g < 3; g++ {
+				<-done
+			}
+		}()
+		mask := ^uint64(0)
+		if a == ARM {
+			mask = 0xffffffff
+		}
+		pc := sym(t, syms, "loop") | thumb
+		for i := 0; i < 300; i++ {
+			st := e.Run(pc)
+			if st.Kind != StopInterrupted {
+				t.Fatalf("round %d: stop = %+v", i, st)
+			}
+			n := getReg(e, 2)
+			if got := readU64(t, s, counter) & mask; got != n {
+				t.Fatalf("round %d: stopped at %#x with memory %d, register %d", i, st.PC, got, n)
+			}
+			pc = a.ResumePC(e, st.PC)
+		}
+	})
+}
