@@ -6,6 +6,8 @@ import "C"
 import (
 	"encoding/binary"
 	"fmt"
+	"sync/atomic"
+	"unsafe"
 
 	"xemu/cpu/mem"
 )
@@ -99,7 +101,19 @@ func (e *Engine) MediaFeatures() (mvfr0, mvfr1 uint32, err error) {
 			e.SetReg(r, v)
 		}
 	}()
+	// An Interrupt, pending or arriving during the probe, is kept for the
+	// guest's own next Run.
+	interrupted := e.ClearInterrupt()
+	defer func() {
+		if interrupted {
+			atomic.StoreInt32((*int32)(unsafe.Pointer(&e.c.interrupt_pending)), 1)
+		}
+	}()
 	stop := e.Run(uint64(at))
+	for stop.Kind == StopInterrupted {
+		interrupted = true
+		stop = e.Run(ARM.ResumePC(e, stop.PC))
+	}
 	if stop.Kind != StopInvalid || stop.PC != uint64(at)+8 {
 		return 0, 0, fmt.Errorf("cpu: MVFR probe stopped at %#x (kind %d)", stop.PC, stop.Kind)
 	}

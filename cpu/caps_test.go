@@ -9,6 +9,11 @@ func TestCapabilities(t *testing.T) {
 	if !c.NoAccessCheck || !c.InlineBlockCheck || !c.Parallel || len(c.Failures) > 0 {
 		t.Fatalf("self-test failed on the pinned Unicorn: %v", c)
 	}
+	for _, a := range []*Arch{AArch64, ARM} {
+		if ac := a.Capabilities(); !ac.NoAccessCheck || !ac.InlineBlockCheck || !ac.Parallel || ac.SelfTest == 0 {
+			t.Errorf("%s: %v", a.Name, ac)
+		}
+	}
 }
 
 // TestDCZVA512: DCZID_EL0 says 512-byte blocks (as qemu's max CPU), and DC

@@ -69,7 +69,7 @@ static bool tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
     }
     return true;
   }
-  if (need == XACC_WRITE && xemu_exact_store) {
+  if (need == XACC_WRITE && xemu_exact_store[x->arch]) {
     // Refused: Unicorn stops at the store itself, with exact PC and registers
     // in every mode (IT blocks included), and nothing written. A trap slot
     // would not do for writes: once the per-access exit check is gone the
@@ -252,7 +252,7 @@ void xemu_close(xemu_engine *x) {
 }
 
 __thread xemu_engine *xemu_current;
-int xemu_exact_store = 1;
+int xemu_exact_store[2] = {1, 1};
 
 // The address to restart at after a stop: on ARM the Thumb bit comes back from
 // CPSR (only bit 0 of the start address selects Thumb).

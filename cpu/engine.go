@@ -76,7 +76,7 @@ var (
 
 // Open creates an engine over the address space.
 func Open(cfg Config) (*Engine, error) {
-	Capabilities() // the start-up self-test, once per process
+	selfTestOnce(cfg.Arch) // the start-up self-test, once per process and architecture
 	return open(cfg)
 }
 
@@ -203,10 +203,11 @@ func (e *Engine) RequestStop() { C.xemu_request_stop(e.c) }
 // run twice.
 //
 // Where it lands: at the next block start, chained loops without memory
-// accesses or system calls included, when Capabilities().NoAccessCheck holds;
-// right after the system call or exception hook that is running; or at once,
-// having executed nothing, when Run has not started yet or is called later
-// (the request stays pending until a Run reports it). Without NoAccessCheck
+// accesses or system calls included, when the architecture's
+// Capabilities().NoAccessCheck holds; right after the system call or
+// exception hook that is running; or at once, having executed nothing, when
+// Run has not started yet or is called later (the request stays pending
+// until a Run reports it). Without NoAccessCheck
 // (stock Unicorn: stopping it from another thread can run a load or store
 // twice) the request waits, pending, for the engine's next system call,
 // exception or Run, so a guest spinning without any never sees it.

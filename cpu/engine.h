@@ -120,7 +120,7 @@ extern uint64_t xemu_wrap_skipped[2], xemu_wrap_block_checks[2],
 int xemu_range_writable(xemu_engine *x, uint64_t start, uint64_t length);
 // Refused writes stop with UC_ERR_EXCEPTION and the exact address (1), or go to
 // a trap slot as reads do (0: stock, when the private offset is not trusted).
-extern int xemu_exact_store;
+extern int xemu_exact_store[2];
 const char *xemu_wrap_verify(xemu_engine *x);
 uint64_t xemu_invalid_addr(uc_engine *uc);
 // AArch64: DC ZVA zeroes 512-byte blocks, as under qemu's `max` CPU.

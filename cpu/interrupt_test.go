@@ -250,3 +250,188 @@ func TestInterruptDuringSyscall(t *testing.T) {
 		wantRegs(t, e, map[int]uint64{0: 77 + 1, 5: 1})
 	})
 }
+
+// TestInterruptKeptAcrossProbe: the MVFR probe runs guest code of its own; a
+// pending Interrupt survives it for the guest's next Run.
+func TestInterruptKeptAcrossProbe(t *testing.T) {
+	e, _, _ := newMachine(t, ARM, assemble(t, ARM, exitAsm(ARM)))
+	e.Interrupt()
+	if _, _, err := e.MediaFeatures(); err != nil {
+		t.Fatal(err)
+	}
+	if !e.Interrupted() {
+		t.Fatal("the probe consumed the pending interrupt")
+	}
+	if stop := e.Run(codeBase); stop.Kind != StopInterrupted {
+		t.Fatalf("stop = %+v, want StopInterrupted", stop)
+	}
+}
+
+// BenchmarkInterruptLatency: from Interrupt on another goroutine to Run
+// returning, with the guest spinning in a one-instruction loop.
+func BenchmarkInterruptLatency(b *testing.B) {
+	for _, ba := range benchArches {
+		b.Run(ba.name, func(b *testing.B) {
+			e, _, _ := newMachine(b, ba.a, assemble(b, ba.a, ba.hdr+"spin:\n\tb spin\n"))
+			var sent atomic.Int64
+			start := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for range start {
+					for !running(e) {
+					}
+					sent.Store(time.Now().UnixNano())
+					e.Interrupt()
+				}
+			}()
+			var total time.Duration
+			for i := 0; i < b.N; i++ {
+				start <- struct{}{}
+				if stop := e.Run(codeBase | ba.thumb); stop.Kind != StopInterrupted {
+					b.Fatalf("stop = %+v", stop)
+				}
+				total += time.Duration(time.Now().UnixNano() - sent.Load())
+			}
+			close(start)
+			<-done
+			b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "ns/stop")
+		})
+	}
+}
+
+// TestInterruptFallback: with the per-access check wrapper off (stock
+// Unicorn), Interrupt never stops the engine from another thread; the request
+// waits for the next system call and is reported right after it.
+func TestInterruptFallback(t *testing.T) {
+	forEachArch(t, func(t *testing.T, a *Arch, hdr string, thumb uint64) {
+		// Each pass spins, then makes a system call.
+		src := hdr + `
+loop:
+	mov x2, #0
+spin:
+	add x2, x2, #1
+	cmp x2, x4
+	b.ne spin
+	mov x8, #172
+	svc #0
+after:
+	b loop
+`
+		if a == ARM {
+			src = hdr + `
+loop:
+	mov r2, #0
+spin:
+	add r2, r2, #1
+	cmp r2, r4
+	bne spin
+	mov r7, #20
+	svc 0
+after:
+	b loop
+`
+		}
+		code, syms := assembleSyms(t, a, src)
+		prev := setNoAccessCheck(a, false)
+		defer setNoAccessCheck(a, prev)
+		e, _, h := newMachine(t, a, code)
+		const spins = 1 << 22
+		setReg(t, e, 4, spins)
+		go func() {
+			for !running(e) {
+				runtime.Gosched()
+			}
+			e.Interrupt()
+		}()
+		stop := e.Run(codeBase | thumb)
+		if stop.Kind != StopInterrupted || stop.PC != sym(t, syms, "after") {
+			t.Fatalf("stop = %+v, want StopInterrupted after the system call at %#x", stop, sym(t, syms, "after"))
+		}
+		if h.calls < 1 || getReg(e, 2) != spins {
+			t.Fatalf("%d system calls, %d spins before the stop; want at least 1 and %d", h.calls, getReg(e, 2), spins)
+		}
+	})
+}
+
+// TestInterruptStorm: several goroutines interrupt at random while the guest
+// mixes loads, stores and system calls, and the handler sometimes withdraws a
+// pending interrupt. Every Run ends StopInterrupted, with memory and
+// registers agreeing.
+func TestInterruptStorm(t *testing.T) {
+	forEachArch(t, func(t *testing.T, a *Arch, hdr string, thumb uint64) {
+		src := hdr + `
+loop:
+	ldr x1, [x3]
+	add x1, x1, #1
+	str x1, [x3]
+	add x2, x2, #1
+	ands x5, x2, #255
+	b.ne loop
+	mov x8, #172
+	svc #0
+	b loop
+`
+		if a == ARM {
+			src = hdr + `
+loop:
+	ldr r1, [r3]
+	add r1, r1, #1
+	str r1, [r3]
+	add r2, r2, #1
+	ands r5, r2, #255
+	bne loop
+	mov r7, #20
+	svc 0
+	b loop
+`
+		}
+		code, syms := assembleSyms(t, a, src)
+		e, s, h := newMachine(t, a, code)
+		rng := rand.New(rand.NewSource(2))
+		h.onSyscall = func(e *Engine, nr uint64, args [7]uint64) bool {
+			if rng.Intn(4) == 0 {
+				e.ClearInterrupt()
+			}
+			e.SetSyscallResult(0)
+			return true
+		}
+		counter := mem.GuestAddr(dataBase + 0x100)
+		setReg(t, e, 2, 0)
+		setReg(t, e, 3, uint64(counter))
+		var stop atomic.Bool
+		done := make(chan struct{})
+		for g := 0; g < 3; g++ {
+			go func(g int) {
+				defer func() { done <- struct{}{} }()
+				r := rand.New(rand.NewSource(int64(g)))
+				for !stop.Load() {
+					time.Sleep(time.Duration(r.Intn(200)) * time.Microsecond)
+					e.Interrupt()
+				}
+			}(g)
+		}
+		defer func() {
+			stop.Store(true)
+			for g := 0; g < 3; g++ {
+				<-done
+			}
+		}()
+		mask := ^uint64(0)
+		if a == ARM {
+			mask = 0xffffffff
+		}
+		pc := sym(t, syms, "loop") | thumb
+		for i := 0; i < 300; i++ {
+			st := e.Run(pc)
+			if st.Kind != StopInterrupted {
+				t.Fatalf("round %d: stop = %+v", i, st)
+			}
+			n := getReg(e, 2)
+			if got := readU64(t, s, counter) & mask; got != n {
+				t.Fatalf("round %d: stopped at %#x with memory %d, register %d", i, st.PC, got, n)
+			}
+			pc = a.ResumePC(e, st.PC)
+		}
+	})
+}

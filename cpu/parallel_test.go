@@ -38,6 +38,43 @@ loop:
 	subs x2, x2, #1
 	b.ne loop
 `},
+		// A spinlock around a plain counter: CAS, acquire/release and
+		// plain loads and stores must all order across engines.
+		{"aarch64/casa-spinlock", AArch64, `
+.arch armv8.1-a
+	add x11, x0, #64
+	mov w10, #1
+loop:
+	mov w9, #0
+	casa w9, w10, [x11]
+	cbnz w9, loop
+	ldr x1, [x0]
+	add x1, x1, #1
+	str x1, [x0]
+	stlr wzr, [x11]
+	subs x2, x2, #1
+	b.ne loop
+`},
+		{"arm/ldrex-spinlock-dmb", ARM, armModes[0].header + `
+	add r8, r0, #64
+	mov r9, #1
+loop:
+	ldrex r10, [r8]
+	cmp r10, #0
+	bne loop
+	strex r10, r9, [r8]
+	cmp r10, #0
+	bne loop
+	dmb ish
+	ldr r1, [r0]
+	add r1, r1, #1
+	str r1, [r0]
+	dmb ish
+	mov r10, #0
+	str r10, [r8]
+	subs r2, r2, #1
+	bne loop
+`},
 		{"arm/ldrex-strex", ARM, armModes[0].header + `
 loop:
 	ldrex r1, [r0]

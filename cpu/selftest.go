@@ -18,9 +18,9 @@ import (
 
 // Caps says which of the link-time wrappers over Unicorn's private functions
 // (tcgwrap.c) are on in this process. Each proved itself in a start-up
-// self-test, once per process, on throwaway engines of both architectures;
-// one that did not is off, and the engine behaves as stock Unicorn 2.1.4 in
-// that respect.
+// self-test, once per process and architecture, on a throwaway engine; one
+// that did not is off, and the engine behaves as stock Unicorn 2.1.4 in that
+// respect.
 type Caps struct {
 	// NoAccessCheck: no exit check after each guest load and store (faster
 	// memory-heavy code), and Interrupt from another thread lands at a
@@ -48,23 +48,59 @@ func (c Caps) String() string {
 	return s
 }
 
-var (
-	capsOnce sync.Once
-	caps     Caps
-)
+// The self-test of each architecture runs once per process, at the first
+// Open of that architecture (a process running one kind of guest does not
+// pay for the other's engine), or when Capabilities asks.
+var archTests [2]struct {
+	once     sync.Once
+	failures []string
+	took     time.Duration
+}
 
-// Capabilities runs the self-test the first time it is called (Open calls
-// it) and reports the result.
-func Capabilities() Caps {
-	capsOnce.Do(func() {
+func selfTestOnce(a *Arch) {
+	t := &archTests[a.id]
+	t.once.Do(func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		start := time.Now()
-		caps.Failures = selfTest()
-		caps.SelfTest = time.Since(start)
-		caps.NoAccessCheck = C.xemu_wrap_no_access_check[0] != 0 && C.xemu_wrap_no_access_check[1] != 0
-		caps.InlineBlockCheck = C.xemu_wrap_inline_block_check[0] != 0 && C.xemu_wrap_inline_block_check[1] != 0
-		caps.Parallel = C.xemu_wrap_parallel[0] != 0 && C.xemu_wrap_parallel[1] != 0
+		for _, f := range selfTestArch(a) {
+			t.failures = append(t.failures, a.Name+": "+f)
+		}
+		t.took = time.Since(start)
 	})
-	return caps
+}
+
+// Capabilities reports what is on for both architectures, running the
+// self-test of any not yet tested.
+func Capabilities() Caps {
+	var c Caps
+	for i, a := range []*Arch{AArch64, ARM} {
+		ac := a.Capabilities()
+		if i == 0 {
+			c = ac
+			continue
+		}
+		c.NoAccessCheck = c.NoAccessCheck && ac.NoAccessCheck
+		c.InlineBlockCheck = c.InlineBlockCheck && ac.InlineBlockCheck
+		c.Parallel = c.Parallel && ac.Parallel
+		c.SelfTest += ac.SelfTest
+		c.Failures = append(c.Failures, ac.Failures...)
+	}
+	return c
+}
+
+// Capabilities reports what is on for this architecture, running its
+// self-test if it has not run yet.
+func (a *Arch) Capabilities() Caps {
+	selfTestOnce(a)
+	t := &archTests[a.id]
+	return Caps{
+		NoAccessCheck:    C.xemu_wrap_no_access_check[a.id] != 0,
+		InlineBlockCheck: C.xemu_wrap_inline_block_check[a.id] != 0,
+		Parallel:         C.xemu_wrap_parallel[a.id] != 0,
+		SelfTest:         t.took,
+		Failures:         t.failures,
+	}
 }
 
 // Self-test programs, as machine code (no assembler at run time). Each has
@@ -139,19 +175,8 @@ const (
 	selfTestLimit  = 1 << 22 // iterations before the loop gives up
 )
 
-// selfTest checks each wrapper on both architectures and turns off those
+// selfTestArch checks each wrapper on architecture a and turns off those
 // that fail (and what depends on them); it returns what failed.
-func selfTest() (failures []string) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	for _, a := range []*Arch{AArch64, ARM} {
-		for _, f := range selfTestArch(a) {
-			failures = append(failures, a.Name+": "+f)
-		}
-	}
-	return failures
-}
-
 // generalReg is x<n> on AArch64, r<n> on ARM (n < 13).
 func generalReg(a *Arch, n int) Reg {
 	if a == ARM {
@@ -223,7 +248,7 @@ func selfTestArch(a *Arch) (failures []string) {
 
 	// The private offsets a live engine can confirm.
 	if why := C.xemu_wrap_verify(e.c); why != nil {
-		C.xemu_exact_store = 0
+		C.xemu_exact_store[id] = 0
 		disable(id, true, true, true)
 		fail("offsets: %s", C.GoString(why))
 		return
@@ -237,7 +262,7 @@ func selfTestArch(a *Arch) (failures []string) {
 	stop := e.Run(selfTestCodeAt + prog.store)
 	want := Fault{PC: selfTestCodeAt + prog.store, Addr: selfTestRO + 0x20, Access: mem.ProtWrite, Mapped: true}
 	if stop.Kind != StopFault || stop.Fault != want {
-		C.xemu_exact_store = 0
+		C.xemu_exact_store[id] = 0
 		disable(id, true, true, true)
 		fail("exact store fault: got %+v, want %+v", stop, want)
 		return
@@ -344,4 +369,16 @@ func selfTestArch(a *Arch) (failures []string) {
 		fail("parallel: no block translated in parallel mode")
 	}
 	return failures
+}
+
+// setNoAccessCheck switches the per-access check wrapper of architecture a
+// (for tests of the stock fallback) and returns the previous setting.
+func setNoAccessCheck(a *Arch, on bool) bool {
+	prev := C.xemu_wrap_no_access_check[a.id] != 0
+	v := C.int(0)
+	if on {
+		v = 1
+	}
+	C.xemu_wrap_no_access_check[a.id] = v
+	return prev
 }

@@ -57,6 +57,11 @@
 //  - TCG opcode numbers (tcg-opc.h): INDEX_op_set_label 1, INDEX_op_ld_i32 13
 //    (the `mov $0xd,%esi` before tcg_gen_op3 calls that load from cpu_env);
 //    TCG_COND_LT 2, TCG_TYPE_I32 0, TB_EXIT_REQUESTED 3, CF_PARALLEL 0x80000.
+//  - The signatures of tcg_gen_callN, tcg_gen_exit_tb, tcg_temp_new_internal,
+//    tcg_temp_free_internal, gen_new_label, tcg_gen_op1, tcg_gen_op3,
+//    tcg_gen_brcondi_i32 (tcg.h, tcg-op.h), gen_intermediate_code,
+//    tlb_reset_dirty_by_vaddr (target_ulong: 64 bits aarch64, 32 arm) and
+//    cpu_exec (exec-all.h), all exported with the target suffix.
 //  - A TCGv is the offset of its TCGTemp from the TCGContext; TCGArg of a temp is
 //    the TCGTemp pointer; TCGTemp.name at +0x20 (so cpu_env's name, "env",
 //    checks the offset below); TCGLabel.present is bit 0 of its first word.
@@ -85,7 +90,6 @@ enum {
   UC_TCG_CTX = 0x300,
   UC_INVALID_ADDR = 0x588,
   TCG_TB_CFLAGS = 0x64,
-  TCG_CPU = 0xe0,
   TEMP_NAME = 0x20,
   ICOUNT_FROM_ENV = -0x10,
   OP_SET_LABEL = 1,
