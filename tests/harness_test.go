@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -43,6 +44,7 @@ var (
 	root     string // the repository
 	xemuOnce sync.Once
 	xemuBin  string
+	xemuDir  string // holds xemuBin; removed when the tests end
 	xemuErr  error
 )
 
@@ -51,27 +53,60 @@ func init() {
 	root = filepath.Dir(filepath.Dir(file))
 }
 
-// xemu returns the path of a static xemu binary: bin/xemu as make builds it,
-// built here if missing.
+// xemu returns the path of the static xemu binary built from this tree: the
+// first call runs make build (go build is incremental, so this is quick when
+// nothing changed) and copies bin/xemu aside, so a test never runs
+// yesterday's binary and another build replacing bin/xemu cannot change the
+// binary under a running test. XEMU_BIN names a binary to use instead.
 func xemu(t testing.TB) string {
 	t.Helper()
 	xemuOnce.Do(func() {
-		p := filepath.Join(root, "bin", "xemu")
-		if _, err := os.Stat(p); err == nil && os.Getenv("XEMU_REBUILD") == "" {
-			xemuBin = p
+		src := os.Getenv("XEMU_BIN")
+		if src == "" {
+			cmd := exec.Command("make", "-C", root, "build")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				xemuErr = fmt.Errorf("make build: %v\n%s", err, out)
+				return
+			}
+			src = filepath.Join(root, "bin", "xemu")
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			xemuErr = err
 			return
 		}
-		cmd := exec.Command("make", "-C", root, "build")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			xemuErr = fmt.Errorf("make build: %v\n%s", err, out)
+		if xemuDir, err = os.MkdirTemp("", "xemu-test-"); err != nil {
+			xemuErr = err
 			return
 		}
-		xemuBin = p
+		xemuBin = filepath.Join(xemuDir, "xemu")
+		xemuErr = os.WriteFile(xemuBin, data, 0o755)
 	})
 	if xemuErr != nil {
 		t.Fatal(xemuErr)
 	}
 	return xemuBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if xemuDir != "" {
+		os.RemoveAll(xemuDir)
+	}
+	os.Exit(code)
+}
+
+// xemuFailure matches what xemu itself prints when it is broken rather than
+// the guest: a Go panic or fatal error with its goroutine traceback, or an
+// internal error caught by the syscall layer. Guest programs print none of it.
+var xemuFailure = regexp.MustCompile(`(?m)goroutine \d+ \[|^panic: |^fatal error: |\bruntime\.[A-Za-z_]+\(|internal error`)
+
+// checkXemuStderr fails the test when xemu's stderr shows xemu failing.
+func checkXemuStderr(t testing.TB, args []string, stderr string) {
+	t.Helper()
+	if loc := xemuFailure.FindStringIndex(stderr); loc != nil {
+		t.Errorf("xemu %v: xemu failed (%q):\n%s", args, stderr[loc[0]:loc[1]], stderr)
+	}
 }
 
 // outDir caches compiled guest programs.
@@ -102,11 +137,12 @@ func compile(t testing.TB, a guestArch, src, mode string, extra ...string) strin
 	if _, err := os.Stat(out); err == nil {
 		return out
 	}
-	args := append(flags, "-o", out+".tmp", src, "-lm")
+	tmp := fmt.Sprintf("%s.tmp%d", out, os.Getpid())
+	args := append(flags, "-o", tmp, src, "-lm")
 	if b, err := exec.Command(a.CC, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s", a.CC, args, err, b)
 	}
-	if err := os.Rename(out+".tmp", out); err != nil {
+	if err := os.Rename(tmp, out); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -151,6 +187,9 @@ func runCmd(t testing.TB, dir, stdin string, env []string, name string, args ...
 		}
 	} else if err != nil {
 		t.Fatalf("%s: %v", name, err)
+	}
+	if name == xemuBin {
+		checkXemuStderr(t, args, r.Stderr)
 	}
 	return r
 }
@@ -253,6 +292,7 @@ func TestGuestPrograms(t *testing.T) {
 				continue
 			}
 			t.Run(name+"/"+mode, func(t *testing.T) {
+				t.Parallel()
 				runGuestProgram(t, aarch64, src, name, mode, d)
 			})
 		}
