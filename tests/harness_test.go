@@ -154,8 +154,15 @@ type result struct {
 	Exit           int // exit status, or 128+signal
 }
 
-// runCmd runs a command in dir with stdin and an environment, with a time limit.
+// runCmd runs a command in dir with stdin and an environment, with a time
+// limit of two minutes.
 func runCmd(t testing.TB, dir, stdin string, env []string, name string, args ...string) result {
+	t.Helper()
+	return runCmdLimit(t, 2*time.Minute, dir, stdin, env, name, args...)
+}
+
+// runCmdLimit is runCmd with a time limit of its own.
+func runCmdLimit(t testing.TB, limit time.Duration, dir, stdin string, env []string, name string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
@@ -171,7 +178,7 @@ func runCmd(t testing.TB, dir, stdin string, env []string, name string, args ...
 	var err error
 	select {
 	case err = <-done:
-	case <-time.After(2 * time.Minute):
+	case <-time.After(limit):
 		cmd.Process.Kill()
 		<-done
 		t.Fatalf("%s %v: timed out", name, args)
