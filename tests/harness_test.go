@@ -218,10 +218,15 @@ func runBoth(t *testing.T, a guestArch, sysroot, stdin string, prog string, args
 	}
 	xargs = append(append(xargs, prog), args...)
 	qargs = append(append(qargs, prog), args...)
-	x = runCmd(t, xdir, stdin, testEnv, xemu(t), xargs...)
-	q = runCmd(t, qdir, stdin, testEnv, a.Qemu, qargs...)
+	x = runCmdLimit(t, guestLimit, xdir, stdin, testEnv, xemu(t), xargs...)
+	q = runCmdLimit(t, guestLimit, qdir, stdin, testEnv, a.Qemu, qargs...)
 	return x, q
 }
+
+// guestLimit bounds one run of a guest program: each takes a few seconds at
+// most, and one waiting for a signal that never comes should not hold up
+// the whole suite.
+const guestLimit = time.Minute
 
 // compare reports differences between xemu's and qemu's results.
 func compare(t *testing.T, what string, x, q result) {
@@ -319,7 +324,7 @@ func runGuestProgram(t *testing.T, a guestArch, src, name, mode string, d direct
 		if sysroot != "" {
 			args = append(args, "--sysroot", sysroot)
 		}
-		x := runCmd(t, t.TempDir(), d.Stdin, testEnv, xemu(t), append(append(args, prog), d.Args...)...)
+		x := runCmdLimit(t, guestLimit, t.TempDir(), d.Stdin, testEnv, xemu(t), append(append(args, prog), d.Args...)...)
 		if x.Exit != 0 {
 			t.Errorf("%s %s: exit status %d\n--- stdout\n%s\n--- stderr\n%s", name, mode, x.Exit, x.Stdout, x.Stderr)
 		}

@@ -1,8 +1,11 @@
 // A handler's ucontext is the interrupted state, and what the handler writes
 // there is what the program resumes with: it moves the PC past an undefined
 // instruction and past a faulting load, sets a register, and adds a signal to
-// uc_sigmask. On ARM the PC in arm_pc has no Thumb bit; Thumb state is the T
-// bit (bit 5) of arm_cpsr and must survive the return.
+// uc_sigmask, and rewrites a floating-point register in the frame's FP/SIMD
+// record (AArch64: fpsimd_context, magic 0x46508001, first in __reserved;
+// ARM: vfp_sigframe, magic 0x56465001, first in uc_regspace). On ARM the PC
+// in arm_pc has no Thumb bit; Thumb state is the T bit (bit 5) of arm_cpsr
+// and must survive the return.
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdint.h>
@@ -65,6 +68,93 @@ __attribute__((noinline, noclone)) static long run_load(long *p) {
 #define PC(uc) ((uc)->uc_mcontext.arm_pc)
 #define R0(uc) ((uc)->uc_mcontext.arm_r0)
 #define THUMB(uc) (((uc)->uc_mcontext.arm_cpsr >> 5) & 1)
+#endif
+
+// run_fp holds a double in d8 across an undefined instruction; the SIGILL
+// handler replaces it in the frame. armel has no FP registers to use.
+extern char fp_udf_at[], fp_udf_after[];
+#if defined(__aarch64__)
+#define HAVE_FP 1
+__attribute__((noinline, noclone)) static double run_fp(double v) {
+	double out;
+	__asm__ volatile("fmov d8, %d1\n"
+	                 ".globl fp_udf_at, fp_udf_after\n"
+	                 "fp_udf_at: udf #0\n"
+	                 "fp_udf_after: fmov %d0, d8\n"
+	                 : "=w"(out)
+	                 : "w"(v)
+	                 : "v8", "memory");
+	return out;
+}
+#elif defined(__ARM_PCS_VFP)
+#define HAVE_FP 1
+__attribute__((noinline, noclone)) static double run_fp(double v) {
+	double out;
+	__asm__ volatile("vmov.f64 d8, %P1\n"
+	                 ".globl fp_udf_at, fp_udf_after\n"
+	                 "fp_udf_at: udf #0\n"
+	                 "fp_udf_after: vmov.f64 %P0, d8\n"
+	                 : "=w"(out)
+	                 : "w"(v)
+	                 : "d8", "memory");
+	return out;
+}
+#else
+#define HAVE_FP 0
+#endif
+
+#if HAVE_FP
+static volatile int fp_record_found;
+static volatile double fp_seen;
+
+// fp_reg returns where the frame keeps d8 (the low 64 bits of v8).
+static void *fp_reg(ucontext_t *uc) {
+#if defined(__aarch64__)
+	struct fpsimd_context *f = (void *)uc->uc_mcontext.__reserved;
+	if (f->head.magic != 0x46508001 || f->head.size != sizeof *f)
+		return NULL;
+	return &f->vregs[8];
+#else
+	unsigned long *r = (unsigned long *)uc->uc_regspace;
+	if (r[0] != 0x56465001 || r[1] != 288)
+		return NULL;
+	return (char *)(r + 2) + 8 * 8; // struct user_vfp: u64 fpregs[32]
+#endif
+}
+
+static void on_ill_fp(int sig, siginfo_t *si, void *p) {
+	ucontext_t *uc = p;
+	(void)sig;
+	(void)si;
+	void *d8 = fp_reg(uc);
+	fp_record_found = d8 != NULL;
+	double v = 2.75;
+	if (d8) {
+		double old;
+		memcpy(&old, d8, 8);
+		fp_seen = old;
+		memcpy(d8, &v, 8);
+	}
+#if defined(__aarch64__)
+	// An sve_context with register data (qemu-user writes one whenever its
+	// CPU has SVE; Linux only when the thread's SVE state is live) is what
+	// sigreturn restores the vector registers from, so d8 changes there too:
+	// Z8's low 64 bits at SVE_SIG_ZREG_OFFSET(vq, 8).
+	unsigned char *r = uc->uc_mcontext.__reserved;
+	for (unsigned off = 0; off + 16 <= sizeof uc->uc_mcontext.__reserved;) {
+		struct _aarch64_ctx *h = (void *)(r + off);
+		if (h->magic == 0 || h->size == 0)
+			break;
+		if (h->magic == SVE_MAGIC && h->size > sizeof(struct sve_context)) {
+			struct sve_context *sve = (void *)h;
+			unsigned vq = sve->vl / 16;
+			memcpy((char *)sve + 16 + 8 * vq * 16, &v, 8);
+		}
+		off += h->size;
+	}
+#endif
+	PC(uc) = (uintptr_t)fp_udf_after;
+}
 #endif
 
 static volatile int calls, pc_ok, addr_ok, thumb, r0_seen, usr2_in_uc, usr1_in_uc, code;
@@ -155,6 +245,14 @@ int main(void) {
 	printf("r0 set by handler, then +1: %ld\n", r);
 	printf("thumb state as compiled: %d\n", thumb == want_thumb);
 	calls = 0;
+
+#if HAVE_FP
+	install(SIGILL, on_ill_fp);
+	double d = run_fp(-1.25);
+	printf("FP record found: %d, handler saw d8=%g, after return d8=%g\n", fp_record_found, fp_seen, d);
+#else
+	printf("FP record found: 1, handler saw d8=-1.25, after return d8=2.75\n");
+#endif
 
 	// What a handler leaves in uc_sigmask is the mask after sigreturn.
 	install(SIGUSR1, add_usr1);
