@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,8 +18,9 @@ import (
 // "branch" spins on a branch to itself and "count" on a register counter,
 // neither making a system call nor touching memory, so an emulator must
 // interrupt translated code to deliver; "read" blocks in read(2) on stdin.
-// With argv[2] "handler" a SIGINT handler prints and exits 0; otherwise
-// the default actions apply.
+// With argv[2] "handler" a SIGINT handler prints and exits 0; with
+// "resume" SIGINT and SIGCONT handlers print and return, and the program
+// exits 0 after the third SIGINT; otherwise the default actions apply.
 const spinner = `
 #include <signal.h>
 #include <string.h>
@@ -31,13 +33,39 @@ static void on_int(int sig) {
 	_exit(0);
 }
 
+static volatile int ints;
+
+static void count_int(int sig) {
+	char msg[] = "SIGINT n\n";
+	(void)sig;
+	msg[7] = '0' + ++ints;
+	write(1, msg, sizeof msg - 1);
+}
+
+static void on_cont(int sig) {
+	(void)sig;
+	write(1, "SIGCONT handled\n", 16);
+}
+
 int main(int argc, char **argv) {
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
 	if (argc > 2 && strcmp(argv[2], "handler") == 0) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = on_int;
-		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, NULL);
+	}
+	if (argc > 2 && strcmp(argv[2], "resume") == 0) {
+		sa.sa_handler = count_int;
+		sigaction(SIGINT, &sa, NULL);
+		sa.sa_handler = on_cont;
+		sigaction(SIGCONT, &sa, NULL);
+		write(1, "ready\n", 6);
+		unsigned long n = 0;
+		while (ints < 3)
+			__asm__ volatile("add %0, %0, #1" : "+r"(n));
+		write(1, "done\n", 5);
+		return 0;
 	}
 	write(1, "ready\n", 6);
 	if (strcmp(argv[1], "branch") == 0) {
@@ -234,5 +262,85 @@ func TestSignalDeathFromOutside(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// processState is the state letter of /proc/PID/stat ("R", "S", "T", ...).
+func processState(pid int) string {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return ""
+	}
+	_, after, ok := strings.Cut(string(b), ") ")
+	if !ok || after == "" {
+		return ""
+	}
+	return after[:1]
+}
+
+// waitState waits up to 5 s for the process to be in state want.
+func waitState(pid int, want string) bool {
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if processState(pid) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSignalResume: handlers that return let the spinning guest go on:
+// three SIGINTs from outside, each handled and returned from; SIGSTOP
+// stops xemu and SIGCONT resumes it and runs the guest's SIGCONT handler;
+// SIGTSTP, whose default action is to stop, stops xemu too.
+func TestSignalResume(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "spinner.c")
+	if err := os.WriteFile(src, []byte(spinner), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range spinnerRuns() {
+		t.Run(r.name, func(t *testing.T) {
+			prog := compile(t, r.a, src, "static")
+			g := start(t, emulator(t, r.emu), prog, "count", "resume")
+			pid := g.cmd.Process.Pid
+			expect := func(want string) {
+				t.Helper()
+				if l, ok := g.line(5 * time.Second); l != want {
+					t.Fatalf("line %q (%v), want %q; stderr %q", l, ok, want, g.stderr.String())
+				}
+			}
+			if l, ok := g.line(30 * time.Second); l != "ready" {
+				t.Fatalf("first line %q (%v), want ready; stderr %s", l, ok, g.stderr.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+			g.cmd.Process.Signal(syscall.SIGINT)
+			expect("SIGINT 1")
+			g.cmd.Process.Signal(syscall.SIGSTOP)
+			if !waitState(pid, "T") {
+				t.Fatalf("not stopped by SIGSTOP: state %q", processState(pid))
+			}
+			g.cmd.Process.Signal(syscall.SIGCONT)
+			expect("SIGCONT handled")
+			g.cmd.Process.Signal(syscall.SIGINT)
+			expect("SIGINT 2")
+			g.cmd.Process.Signal(syscall.SIGTSTP)
+			if !waitState(pid, "T") {
+				t.Fatalf("not stopped by SIGTSTP: state %q", processState(pid))
+			}
+			g.cmd.Process.Signal(syscall.SIGCONT)
+			expect("SIGCONT handled")
+			g.cmd.Process.Signal(syscall.SIGINT)
+			expect("SIGINT 3")
+			expect("done")
+			ws, ok := g.wait(t, 5*time.Second)
+			if !ok {
+				t.Fatalf("still running 5 s after done")
+			}
+			if ws.Signaled() || ws.ExitStatus() != 0 {
+				t.Errorf("wait status %#x, want exit 0", uint32(ws))
+			}
+			if r.emu == "xemu" {
+				checkXemuStderr(t, []string{prog}, g.stderr.String())
+			}
+		})
 	}
 }
