@@ -2,7 +2,9 @@
 // ITIMER_VIRTUAL and ITIMER_PROF handlers run while it computes, and the
 // computation, interrupted at arbitrary instructions, still gets the same
 // result: integer, flag, floating-point and (in Thumb code) IT-block state
-// all survive every delivery and return.
+// all survive every delivery and return, and a pointer chase (p = p->next,
+// "ldr x0, [x0]") neither skips nor repeats a load when a signal arrives
+// at it.
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +35,22 @@ __attribute__((noinline)) static uint64_t compute(uint32_t n) {
 	return ((uint64_t)h << 32 | a) ^ (uint64_t)(d * 1024);
 }
 
+struct node {
+	struct node *next;
+	uint32_t val;
+};
+static struct node nodes[4096];
+
+__attribute__((noinline)) static uint64_t chase(uint32_t n) {
+	struct node *p = &nodes[0];
+	uint64_t sum = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		sum = sum * 31 + p->val;
+		p = p->next;
+	}
+	return sum ^ (uint64_t)(p - nodes);
+}
+
 static const struct {
 	int which, sig;
 	const char *name;
@@ -45,7 +63,12 @@ static const struct {
 int main(void) {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	const uint32_t n = 20000;
-	uint64_t want = compute(n);
+	// A cycle through all the nodes in a scrambled order.
+	for (uint32_t i = 0; i < 4096; i++) {
+		nodes[i * 1031 % 4096].next = &nodes[(i + 1) * 1031 % 4096];
+		nodes[i].val = i * 2654435761u;
+	}
+	uint64_t want = compute(n) ^ chase(n);
 	for (int t = 0; t < 3; t++) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);
@@ -57,7 +80,7 @@ int main(void) {
 		setitimer(timers[t].which, &v, NULL);
 		long rounds = 0, wrong = 0;
 		while (!stop) {
-			wrong += compute(n) != want;
+			wrong += (compute(n) ^ chase(n)) != want;
 			rounds++;
 		}
 		struct itimerval off = {{0, 0}, {0, 0}};
