@@ -20,8 +20,11 @@ import (
 // interrupt translated code to deliver; "read" blocks in read(2) on stdin.
 // With argv[2] "handler" a SIGINT handler prints and exits 0; with
 // "resume" SIGINT and SIGCONT handlers print and return, and the program
-// exits 0 after the third SIGINT; otherwise the default actions apply.
+// exits 0 after the third SIGINT; with "restart" it reads stdin twice with
+// an SA_RESTART handler for SIGINT and a plain one for SIGUSR1, printing
+// what each read returns; otherwise the default actions apply.
 const spinner = `
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,6 +57,21 @@ int main(int argc, char **argv) {
 	if (argc > 2 && strcmp(argv[2], "handler") == 0) {
 		sa.sa_handler = on_int;
 		sigaction(SIGINT, &sa, NULL);
+	}
+	if (argc > 2 && strcmp(argv[2], "restart") == 0) {
+		sa.sa_handler = count_int;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGINT, &sa, NULL);
+		sa.sa_flags = 0;
+		sigaction(SIGUSR1, &sa, NULL);
+		write(1, "ready\n", 6);
+		for (int i = 0; i < 2; i++) {
+			char c[2], msg[] = "read returned ?\n";
+			long r = read(0, c, 2);
+			msg[14] = r < 0 ? (errno == EINTR ? 'I' : 'E') : '0' + r;
+			write(1, msg, sizeof msg - 1);
+		}
+		return 0;
 	}
 	if (argc > 2 && strcmp(argv[2], "resume") == 0) {
 		sa.sa_handler = count_int;
@@ -334,6 +352,55 @@ func TestSignalResume(t *testing.T) {
 			ws, ok := g.wait(t, 5*time.Second)
 			if !ok {
 				t.Fatalf("still running 5 s after done")
+			}
+			if ws.Signaled() || ws.ExitStatus() != 0 {
+				t.Errorf("wait status %#x, want exit 0", uint32(ws))
+			}
+			if r.emu == "xemu" {
+				checkXemuStderr(t, []string{prog}, g.stderr.String())
+			}
+		})
+	}
+}
+
+// TestSignalRestartFromOutside: a signal from outside interrupts a guest
+// blocked in read(2) inside xemu. With SA_RESTART the handler runs and the
+// read goes on (and returns the bytes written later); without it the read
+// fails with EINTR ("read returned I").
+func TestSignalRestartFromOutside(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "spinner.c")
+	if err := os.WriteFile(src, []byte(spinner), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range spinnerRuns() {
+		t.Run(r.name, func(t *testing.T) {
+			prog := compile(t, r.a, src, "static")
+			g := start(t, emulator(t, r.emu), prog, "read", "restart")
+			expect := func(want string) {
+				t.Helper()
+				if l, ok := g.line(5 * time.Second); l != want {
+					t.Fatalf("line %q (%v), want %q; stderr %q", l, ok, want, g.stderr.String())
+				}
+			}
+			if l, ok := g.line(30 * time.Second); l != "ready" {
+				t.Fatalf("first line %q (%v), want ready; stderr %s", l, ok, g.stderr.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+			g.cmd.Process.Signal(syscall.SIGINT)
+			expect("SIGINT 1")
+			time.Sleep(50 * time.Millisecond)
+			g.cmd.Process.Signal(syscall.SIGINT)
+			expect("SIGINT 2")
+			g.stdin.Write([]byte("ab"))
+			expect("read returned 2")
+			time.Sleep(50 * time.Millisecond)
+			g.cmd.Process.Signal(syscall.SIGUSR1)
+			expect("SIGINT 3") // SIGUSR1 has the same counting handler
+
+			expect("read returned I")
+			ws, ok := g.wait(t, 5*time.Second)
+			if !ok {
+				t.Fatalf("still running 5 s after the reads")
 			}
 			if ws.Signaled() || ws.ExitStatus() != 0 {
 				t.Errorf("wait status %#x, want exit 0", uint32(ws))
