@@ -22,11 +22,13 @@ import (
 // "resume" SIGINT and SIGCONT handlers print and return, and the program
 // exits 0 after the third SIGINT; with "restart" it reads stdin twice with
 // an SA_RESTART handler for SIGINT and a plain one for SIGUSR1, printing
-// what each read returns; otherwise the default actions apply.
+// what each read returns; with "sleep" it ignores SIGUSR1 and sleeps 700 ms
+// in nanosleep; otherwise the default actions apply.
 const spinner = `
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void on_int(int sig) {
@@ -71,6 +73,17 @@ int main(int argc, char **argv) {
 			msg[14] = r < 0 ? (errno == EINTR ? 'I' : 'E') : '0' + r;
 			write(1, msg, sizeof msg - 1);
 		}
+		return 0;
+	}
+	if (argc > 2 && strcmp(argv[2], "sleep") == 0) {
+		signal(SIGUSR1, SIG_IGN);
+		struct timespec t0, t1, req = {0, 700000000};
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		write(1, "ready\n", 6);
+		int r = nanosleep(&req, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		write(1, r == 0 && ms >= 700 ? "slept 700 ms\n" : "woken early\n", r == 0 && ms >= 700 ? 13 : 12);
 		return 0;
 	}
 	if (argc > 2 && strcmp(argv[2], "resume") == 0) {
@@ -401,6 +414,45 @@ func TestSignalRestartFromOutside(t *testing.T) {
 			ws, ok := g.wait(t, 5*time.Second)
 			if !ok {
 				t.Fatalf("still running 5 s after the reads")
+			}
+			if ws.Signaled() || ws.ExitStatus() != 0 {
+				t.Errorf("wait status %#x, want exit 0", uint32(ws))
+			}
+			if r.emu == "xemu" {
+				checkXemuStderr(t, []string{prog}, g.stderr.String())
+			}
+		})
+	}
+}
+
+// TestSignalIgnoredFromOutside: signals the guest ignores (SIG_IGN, or by
+// default like SIGWINCH) and a stop and continue do not cut the guest's
+// nanosleep short: Linux restarts it for the remaining time
+// (ERESTART_RESTARTBLOCK) when no handler runs.
+func TestSignalIgnoredFromOutside(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "spinner.c")
+	if err := os.WriteFile(src, []byte(spinner), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range spinnerRuns() {
+		t.Run(r.name, func(t *testing.T) {
+			prog := compile(t, r.a, src, "static")
+			g := start(t, emulator(t, r.emu), prog, "sleep", "sleep")
+			if l, ok := g.line(30 * time.Second); l != "ready" {
+				t.Fatalf("first line %q (%v), want ready; stderr %s", l, ok, g.stderr.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+			for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.SIGWINCH, syscall.SIGSTOP} {
+				g.cmd.Process.Signal(sig)
+				time.Sleep(50 * time.Millisecond)
+			}
+			g.cmd.Process.Signal(syscall.SIGCONT)
+			if l, ok := g.line(5 * time.Second); l != "slept 700 ms" {
+				t.Fatalf("line %q (%v), want %q; stderr %q", l, ok, "slept 700 ms", g.stderr.String())
+			}
+			ws, ok := g.wait(t, 5*time.Second)
+			if !ok {
+				t.Fatalf("still running 5 s after the sleep")
 			}
 			if ws.Signaled() || ws.ExitStatus() != 0 {
 				t.Errorf("wait status %#x, want exit 0", uint32(ws))
