@@ -333,3 +333,32 @@ func runGuestProgram(t *testing.T, a guestArch, src, name, mode string, d direct
 	x, q := runBoth(t, a, sysroot, d.Stdin, prog, d.Args...)
 	compare(t, name+" "+mode, x, q)
 }
+
+// TestXemuFailurePattern pins what checkXemuStderr takes for xemu failing.
+func TestXemuFailurePattern(t *testing.T) {
+	failing := []string{
+		"panic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\nmain.main()\n",
+		"fatal error: unexpected signal during runtime execution\n[signal SIGSEGV: segmentation violation]\n",
+		"SIGSEGV: segmentation violation\nPC=0x4a2b3c m=0 sigcode=1\n\ngoroutine 0 [idle]:\n",
+		"runtime.sigpanic()\n\t/usr/local/go/src/runtime/signal_unix.go:917 +0x3e5\n",
+		"xemu: internal error in openat: boom (please report)\n",
+	}
+	guest := []string{
+		"",
+		"xemu: /bin/true: x86-64 ELF; xemu runs ARM and AArch64 programs\n",
+		"cat: can't open 'nonexistent': No such file or directory\n",
+		"Fatal Python error: Segmentation fault\n\nCurrent thread 0x0000005500b51420 (most recent call first):\n",
+		"Traceback (most recent call last):\n  File \"spin.py\", line 9, in <module>\nKeyboardInterrupt\n",
+		"qemu: uncaught target signal 11 (Segmentation fault) - core dumped\n",
+	}
+	for _, s := range failing {
+		if !xemuFailure.MatchString(s) {
+			t.Errorf("not taken for a failure: %q", s)
+		}
+	}
+	for _, s := range guest {
+		if xemuFailure.MatchString(s) {
+			t.Errorf("taken for a failure: %q", s)
+		}
+	}
+}
