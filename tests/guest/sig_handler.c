@@ -150,8 +150,7 @@ static void oneshot(void) {
 	printf("SA_RESETHAND: calls=%d blocked inside=%d now default=%d\n", calls, resethand_self_blocked,
 	       now.sa_handler == SIG_DFL);
 	calls = 0;
-	// A second SIGUSR1 would now kill; an ignored one proves the reset
-	// without dying.
+	// With SA_NODEFER too, the signal is not blocked inside.
 	install(SIGUSR1, resethand, SA_RESETHAND | SA_NODEFER, NULL);
 	raise(SIGUSR1);
 	printf("SA_RESETHAND|SA_NODEFER: calls=%d blocked inside=%d\n", calls, resethand_self_blocked);
@@ -273,9 +272,9 @@ static void clobber(int sig) {
 	calls++;
 }
 
-// A handler's writes to errno would be the guest's business; a handler
-// returning restores the registers the interrupted code had, including the
-// result of the system call that was interrupted (raise's tgkill: 0).
+// Returning from a handler restores the registers the interrupted code
+// had: the result of the system call that delivered it (tgkill: 0) and a
+// live floating-point value. errno is memory: what the handler wrote stays.
 static void registers(void) {
 	install(SIGUSR1, clobber, 0, NULL);
 	errno = 0;
