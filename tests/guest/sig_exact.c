@@ -57,6 +57,7 @@ static void catcher(int sig, siginfo_t *si, void *p) {
 	// struct _aarch64_ctx records: fpsimd (0x46508001), esr (0x45535201).
 	unsigned char *r = uc->uc_mcontext.__reserved;
 	esr_found = 0;
+	frame_write_bit = -1;
 	for (int off = 0; off + 8 <= (int)sizeof uc->uc_mcontext.__reserved;) {
 		uint32_t magic, size;
 		memcpy(&magic, r + off, 4);
