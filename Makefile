@@ -45,10 +45,14 @@ vet: deps
 	go vet ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 
-# Real Debian arm64 and armhf binaries the tests run: busybox-static, and a
-# root file system (debootstrap's first stage) used as sysroot.
+# Real Debian arm64 and armhf binaries the tests run: busybox-static, a
+# root file system (debootstrap's first stage) used as sysroot, and Python
+# (python3.11-minimal with its run-time dependencies down to libc6, its own
+# sysroot: the first stage has no Python).
+PYTHON_DEBS := python3.11-minimal libpython3.11-minimal libexpat1 zlib1g libssl3 libc6 libgcc-s1 gcc-12-base
 fixtures: deps
 	.ci/debs arm64 .cache/arm64-debs busybox-static
+	.ci/debs arm64 .cache/python-arm64 $(PYTHON_DEBS)
 	.ci/rootfs arm64 .cache/rootfs-arm64
 	.ci/debs armhf .cache/armhf-debs busybox-static
 	.ci/rootfs armhf .cache/rootfs-armhf

@@ -56,6 +56,7 @@ func TestGuestProgramsARM(t *testing.T) {
 					continue
 				}
 				t.Run(name+"/"+isa+"/"+mode, func(t *testing.T) {
+					t.Parallel()
 					runGuestProgram(t, a, src, name+" "+isa, mode, d)
 				})
 			}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -43,6 +44,7 @@ var (
 	root     string // the repository
 	xemuOnce sync.Once
 	xemuBin  string
+	xemuDir  string // holds xemuBin; removed when the tests end
 	xemuErr  error
 )
 
@@ -51,27 +53,60 @@ func init() {
 	root = filepath.Dir(filepath.Dir(file))
 }
 
-// xemu returns the path of a static xemu binary: bin/xemu as make builds it,
-// built here if missing.
+// xemu returns the path of the static xemu binary built from this tree: the
+// first call runs make build (go build is incremental, so this is quick when
+// nothing changed) and copies bin/xemu aside, so a test never runs
+// yesterday's binary and another build replacing bin/xemu cannot change the
+// binary under a running test. XEMU_BIN names a binary to use instead.
 func xemu(t testing.TB) string {
 	t.Helper()
 	xemuOnce.Do(func() {
-		p := filepath.Join(root, "bin", "xemu")
-		if _, err := os.Stat(p); err == nil && os.Getenv("XEMU_REBUILD") == "" {
-			xemuBin = p
+		src := os.Getenv("XEMU_BIN")
+		if src == "" {
+			cmd := exec.Command("make", "-C", root, "build")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				xemuErr = fmt.Errorf("make build: %v\n%s", err, out)
+				return
+			}
+			src = filepath.Join(root, "bin", "xemu")
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			xemuErr = err
 			return
 		}
-		cmd := exec.Command("make", "-C", root, "build")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			xemuErr = fmt.Errorf("make build: %v\n%s", err, out)
+		if xemuDir, err = os.MkdirTemp("", "xemu-test-"); err != nil {
+			xemuErr = err
 			return
 		}
-		xemuBin = p
+		xemuBin = filepath.Join(xemuDir, "xemu")
+		xemuErr = os.WriteFile(xemuBin, data, 0o755)
 	})
 	if xemuErr != nil {
 		t.Fatal(xemuErr)
 	}
 	return xemuBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if xemuDir != "" {
+		os.RemoveAll(xemuDir)
+	}
+	os.Exit(code)
+}
+
+// xemuFailure matches what xemu itself prints when it is broken rather than
+// the guest: a Go panic or fatal error with its goroutine traceback, or an
+// internal error caught by the syscall layer. Guest programs print none of it.
+var xemuFailure = regexp.MustCompile(`(?m)goroutine \d+ \[|^panic: |^fatal error: |\bruntime\.[A-Za-z_]+\(|internal error`)
+
+// checkXemuStderr fails the test when xemu's stderr shows xemu failing.
+func checkXemuStderr(t testing.TB, args []string, stderr string) {
+	t.Helper()
+	if loc := xemuFailure.FindStringIndex(stderr); loc != nil {
+		t.Errorf("xemu %v: xemu failed (%q):\n%s", args, stderr[loc[0]:loc[1]], stderr)
+	}
 }
 
 // outDir caches compiled guest programs.
@@ -102,11 +137,12 @@ func compile(t testing.TB, a guestArch, src, mode string, extra ...string) strin
 	if _, err := os.Stat(out); err == nil {
 		return out
 	}
-	args := append(flags, "-o", out+".tmp", src, "-lm")
+	tmp := fmt.Sprintf("%s.tmp%d", out, os.Getpid())
+	args := append(flags, "-o", tmp, src, "-lm")
 	if b, err := exec.Command(a.CC, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s", a.CC, args, err, b)
 	}
-	if err := os.Rename(out+".tmp", out); err != nil {
+	if err := os.Rename(tmp, out); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -118,8 +154,15 @@ type result struct {
 	Exit           int // exit status, or 128+signal
 }
 
-// runCmd runs a command in dir with stdin and an environment, with a time limit.
+// runCmd runs a command in dir with stdin and an environment, with a time
+// limit of two minutes.
 func runCmd(t testing.TB, dir, stdin string, env []string, name string, args ...string) result {
+	t.Helper()
+	return runCmdLimit(t, 2*time.Minute, dir, stdin, env, name, args...)
+}
+
+// runCmdLimit is runCmd with a time limit of its own.
+func runCmdLimit(t testing.TB, limit time.Duration, dir, stdin string, env []string, name string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
@@ -135,7 +178,7 @@ func runCmd(t testing.TB, dir, stdin string, env []string, name string, args ...
 	var err error
 	select {
 	case err = <-done:
-	case <-time.After(2 * time.Minute):
+	case <-time.After(limit):
 		cmd.Process.Kill()
 		<-done
 		t.Fatalf("%s %v: timed out", name, args)
@@ -151,6 +194,9 @@ func runCmd(t testing.TB, dir, stdin string, env []string, name string, args ...
 		}
 	} else if err != nil {
 		t.Fatalf("%s: %v", name, err)
+	}
+	if name == xemuBin {
+		checkXemuStderr(t, args, r.Stderr)
 	}
 	return r
 }
@@ -172,10 +218,15 @@ func runBoth(t *testing.T, a guestArch, sysroot, stdin string, prog string, args
 	}
 	xargs = append(append(xargs, prog), args...)
 	qargs = append(append(qargs, prog), args...)
-	x = runCmd(t, xdir, stdin, testEnv, xemu(t), xargs...)
-	q = runCmd(t, qdir, stdin, testEnv, a.Qemu, qargs...)
+	x = runCmdLimit(t, guestLimit, xdir, stdin, testEnv, xemu(t), xargs...)
+	q = runCmdLimit(t, guestLimit, qdir, stdin, testEnv, a.Qemu, qargs...)
 	return x, q
 }
+
+// guestLimit bounds one run of a guest program: each takes a few seconds at
+// most, and one waiting for a signal that never comes should not hold up
+// the whole suite.
+const guestLimit = time.Minute
 
 // compare reports differences between xemu's and qemu's results.
 func compare(t *testing.T, what string, x, q result) {
@@ -253,6 +304,7 @@ func TestGuestPrograms(t *testing.T) {
 				continue
 			}
 			t.Run(name+"/"+mode, func(t *testing.T) {
+				t.Parallel()
 				runGuestProgram(t, aarch64, src, name, mode, d)
 			})
 		}
@@ -272,7 +324,7 @@ func runGuestProgram(t *testing.T, a guestArch, src, name, mode string, d direct
 		if sysroot != "" {
 			args = append(args, "--sysroot", sysroot)
 		}
-		x := runCmd(t, t.TempDir(), d.Stdin, testEnv, xemu(t), append(append(args, prog), d.Args...)...)
+		x := runCmdLimit(t, guestLimit, t.TempDir(), d.Stdin, testEnv, xemu(t), append(append(args, prog), d.Args...)...)
 		if x.Exit != 0 {
 			t.Errorf("%s %s: exit status %d\n--- stdout\n%s\n--- stderr\n%s", name, mode, x.Exit, x.Stdout, x.Stderr)
 		}
@@ -280,4 +332,33 @@ func runGuestProgram(t *testing.T, a guestArch, src, name, mode string, d direct
 	}
 	x, q := runBoth(t, a, sysroot, d.Stdin, prog, d.Args...)
 	compare(t, name+" "+mode, x, q)
+}
+
+// TestXemuFailurePattern pins what checkXemuStderr takes for xemu failing.
+func TestXemuFailurePattern(t *testing.T) {
+	failing := []string{
+		"panic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\nmain.main()\n",
+		"fatal error: unexpected signal during runtime execution\n[signal SIGSEGV: segmentation violation]\n",
+		"SIGSEGV: segmentation violation\nPC=0x4a2b3c m=0 sigcode=1\n\ngoroutine 0 [idle]:\n",
+		"runtime.sigpanic()\n\t/usr/local/go/src/runtime/signal_unix.go:917 +0x3e5\n",
+		"xemu: internal error in openat: boom (please report)\n",
+	}
+	guest := []string{
+		"",
+		"xemu: /bin/true: x86-64 ELF; xemu runs ARM and AArch64 programs\n",
+		"cat: can't open 'nonexistent': No such file or directory\n",
+		"Fatal Python error: Segmentation fault\n\nCurrent thread 0x0000005500b51420 (most recent call first):\n",
+		"Traceback (most recent call last):\n  File \"spin.py\", line 9, in <module>\nKeyboardInterrupt\n",
+		"qemu: uncaught target signal 11 (Segmentation fault) - core dumped\n",
+	}
+	for _, s := range failing {
+		if !xemuFailure.MatchString(s) {
+			t.Errorf("not taken for a failure: %q", s)
+		}
+	}
+	for _, s := range guest {
+		if xemuFailure.MatchString(s) {
+			t.Errorf("taken for a failure: %q", s)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 // Signal state: dispositions (rt_sigaction), the blocked mask
-// (rt_sigprocmask), pending signals and the alternate stack. Nothing here is
-// delivered; abort.c checks death by signal.
+// (rt_sigprocmask), pending signals and the alternate stack, as system calls
+// see them; nothing is sent here. Delivery is sig_*.c's; abort.c and
+// killself.c check death by signal.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
