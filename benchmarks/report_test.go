@@ -24,6 +24,9 @@ func renderReport() string {
 	if len(syscallRows) > 0 {
 		writeSyscallTable(&w)
 	}
+	if len(signalRows) > 0 {
+		writeSignalTable(&w)
+	}
 	return w.String()
 }
 

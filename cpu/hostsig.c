@@ -1,4 +1,5 @@
 #include "hostsig.h"
+#include "engine.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -8,6 +9,10 @@
 #include <unistd.h>
 
 static struct sigaction previous[65];
+// The engine of the guest thread that takes process-wide signals: stopped
+// from the handler itself (xemu_interrupt only stores flags), so that the
+// guest sees the signal without waiting for a goroutine to be scheduled.
+static xemu_engine *volatile signal_target;
 static int wake_fd = -1;
 static xemu_hostsig ring[XSIG_RING];
 static atomic_uint ring_head, ring_tail; // head: next to read; tail: next to write
@@ -59,6 +64,9 @@ static void handler(int sig, siginfo_t *si, void *uc) {
     atomic_fetch_add(&dropped, 1);
   }
   unlock();
+  xemu_engine *target = signal_target;
+  if (target)
+    xemu_interrupt(target);
   if (wake_fd >= 0) {
     char b = 0;
     ssize_t r = write(wake_fd, &b, 1);
@@ -112,3 +120,5 @@ uint64_t xemu_hostsig_dropped(void) { return atomic_load(&dropped); }
 int xemu_kick_thread(int tid) {
   return (int)syscall(SYS_tgkill, getpid(), tid, SIGURG);
 }
+
+void xemu_set_signal_target(void *engine) { signal_target = engine; }

@@ -58,3 +58,14 @@ func KickThread(tid int) error {
 	}
 	return nil
 }
+
+// SetSignalTarget names the engine that every caught signal stops at its
+// next safe point, straight from the signal handler (nil: none). The engine
+// must stay open until the target is cleared.
+func SetSignalTarget(e *Engine) {
+	if e == nil {
+		C.xemu_set_signal_target(nil)
+		return
+	}
+	C.xemu_set_signal_target(unsafe.Pointer(e.c))
+}

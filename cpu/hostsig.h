@@ -29,5 +29,7 @@ uint64_t xemu_hostsig_dropped(void);
 // handler recognises and ignores (SIGURG sent by this process to itself):
 // the call returns EINTR, since the handler is installed without SA_RESTART.
 int xemu_kick_thread(int tid);
+// Names the engine a caught signal stops at once (NULL: none).
+void xemu_set_signal_target(void *engine);
 
 #endif

@@ -120,10 +120,14 @@ type Entry struct {
 	// it: ERESTARTSYS (the default: restarted under SA_RESTART) or
 	// ERESTARTNOHAND (EINTR whenever a handler runs).
 	Restart unix.Errno
-	Args    []ArgKind
-	Ret     RetKind
-	Support Support
-	Note    string // what is missing (Partial) or why not (Unimplemented)
+	// SockTimeout names the socket timeout (SO_RCVTIMEO, SO_SNDTIMEO)
+	// under which an interrupted call on a socket in argument 0 is never
+	// restarted (net/core/sock.c sock_intr_errno).
+	SockTimeout int
+	Args        []ArgKind
+	Ret         RetKind
+	Support     Support
+	Note        string // what is missing (Partial) or why not (Unimplemented)
 	// Time64: the call's struct timespec arguments are the 64-bit
 	// __kernel_timespec of the *_time64 calls, not the ABI's long-sized one.
 	Time64 bool

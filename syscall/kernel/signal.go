@@ -126,6 +126,7 @@ type signalState struct {
 	shared  sigQueue
 	// killedBy is the signal that ended the process, if one did.
 	killedBy unix.Signal
+	hostSigMu sync.Mutex
 	// signalFDs are the process's signalfds (signalfd.go).
 	signalFDs map[signalFDKey]*SignalFD
 }
@@ -560,7 +561,9 @@ func (t *Task) setupFrame(sig int, si abi.SigInfo, act SigAction, regs *cpu.Regs
 		p.actions[sig] = SigAction{}
 	}
 	p.sigMu.Unlock()
-	if alt.Flags&abi.SS_AUTODISARM != 0 && alt.Size != 0 {
+	// __save_altstack disarms the stack as it saves it in uc_stack: in
+	// every AArch64 frame, but only in ARM's rt frames.
+	if alt.Flags&abi.SS_AUTODISARM != 0 && alt.Size != 0 && (req.RT || p.ABI.Class == 64) {
 		t.altStack = AltStack{Flags: abi.SS_DISABLE}
 	}
 	if t.P.Strace != nil {
@@ -752,8 +755,13 @@ func highFD(fd int) int {
 	return h
 }
 
-// drainHostSignals queues every host signal caught so far.
+// drainHostSignals queues every host signal caught so far. The lock makes a
+// drain on the guest thread wait for one the reader goroutine has begun, so
+// that a signal taken from the ring is queued before anyone asks whether
+// it is pending.
 func (p *Process) drainHostSignals() {
+	p.hostSigMu.Lock()
+	defer p.hostSigMu.Unlock()
 	for cpu.HostSignalPending() {
 		hs, ok := cpu.NextHostSignal()
 		if !ok {

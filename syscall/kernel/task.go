@@ -164,6 +164,9 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	}
 	defer e.Close()
 	t.CPU = e
+	// Caught signals stop the main thread's engine straight away.
+	cpu.SetSignalTarget(e)
+	defer cpu.SetSignalTarget(nil)
 	// Each call reads only the registers its arguments occupy; calls the
 	// table does not implement read them all, for --strace.
 	for _, nr := range abi.Numbers {
@@ -330,6 +333,8 @@ func (t *Task) Syscall(e *cpu.Engine) {
 			err = ERESTARTNOINTR
 		case ent.Restart != 0:
 			err = ent.Restart
+		case ent.SockTimeout != 0 && socketHasTimeout(a.FD(0), ent.SockTimeout):
+			err = ERESTARTNOHAND
 		default:
 			err = ERESTARTSYS
 		}
@@ -420,4 +425,10 @@ func (t *Task) CheckFD(fd int) error {
 		return unix.EBADF
 	}
 	return nil
+}
+
+// socketHasTimeout: fd is a socket with the timeout opt set.
+func socketHasTimeout(fd, opt int) bool {
+	tv, err := unix.GetsockoptTimeval(fd, unix.SOL_SOCKET, opt)
+	return err == nil && (tv.Sec != 0 || tv.Usec != 0)
 }

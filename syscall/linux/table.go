@@ -2,6 +2,8 @@ package linux
 
 import (
 	"xemu/syscall/kernel"
+
+	"golang.org/x/sys/unix"
 )
 
 func init() {
@@ -10,12 +12,12 @@ func init() {
 		"openat":            {Fn: openat, Args: kernel.Kinds(kernel.KDirFD, kernel.KPath, kernel.KOpenFlags, kernel.KHex)},
 		"close":             {Fn: closeFD, Args: kernel.Kinds(kernel.KFD)},
 		"close_range":       {Fn: closeRange, Args: kernel.Kinds(kernel.KUint, kernel.KUint, kernel.KHex)},
-		"read":              {Fn: read, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KULong)},
-		"write":             {Fn: write, Args: kernel.Kinds(kernel.KFD, kernel.KStrBuf, kernel.KULong)},
+		"read":              {SockTimeout: unix.SO_RCVTIMEO, Fn: read, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KULong)},
+		"write":             {SockTimeout: unix.SO_SNDTIMEO, Fn: write, Args: kernel.Kinds(kernel.KFD, kernel.KStrBuf, kernel.KULong)},
 		"pread64":           {Fn: pread64, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KULong, kernel.KOff64)},
 		"pwrite64":          {Fn: pwrite64, Args: kernel.Kinds(kernel.KFD, kernel.KStrBuf, kernel.KULong, kernel.KOff64)},
-		"readv":             {Fn: readv, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt)},
-		"writev":            {Fn: writev, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt)},
+		"readv":             {SockTimeout: unix.SO_RCVTIMEO, Fn: readv, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt)},
+		"writev":            {SockTimeout: unix.SO_SNDTIMEO, Fn: writev, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt)},
 		"preadv":            {Fn: preadv, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KOffLo, kernel.KOffHi)},
 		"pwritev":           {Fn: pwritev, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KOffLo, kernel.KOffHi)},
 		"lseek":             {Fn: lseek, Args: kernel.Kinds(kernel.KFD, kernel.KLong, kernel.KInt)},

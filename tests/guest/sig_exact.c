@@ -163,8 +163,11 @@ static void autodisarm(void) {
 		return;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = autodisarmed;
-	sa.sa_flags = SA_ONSTACK;
+	// SA_SIGINFO: the kernel disarms the stack while saving it in uc_stack,
+	// which ARM's non-rt frame does not have (only setup_rt_frame calls
+	// __save_altstack), so without it ARM would keep the stack armed.
+	sa.sa_sigaction = (void (*)(int, siginfo_t *, void *))autodisarmed;
+	sa.sa_flags = SA_ONSTACK | SA_SIGINFO;
 	sigaction(SIGUSR2, &sa, NULL);
 	raise(SIGUSR2);
 	check("SS_AUTODISARM handler on the alternate stack", in_on_alt == 1);
