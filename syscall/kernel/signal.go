@@ -125,7 +125,7 @@ type signalState struct {
 	actions [abi.NSIG + 1]SigAction
 	shared  sigQueue
 	// killedBy is the signal that ended the process, if one did.
-	killedBy unix.Signal
+	killedBy  unix.Signal
 	hostSigMu sync.Mutex
 	// signalFDs are the process's signalfds (signalfd.go).
 	signalFDs map[signalFDKey]*SignalFD
