@@ -18,6 +18,7 @@ const (
 	ProcCPUInfo
 	ProcExe
 	ProcStatus
+	ProcMem
 )
 
 // Proc says which emulated /proc file an absolute guest path names: the
@@ -54,6 +55,8 @@ func Proc(p string) ProcFile {
 		return ProcExe
 	case "status":
 		return ProcStatus
+	case "mem":
+		return ProcMem
 	}
 	return ProcNone
 }

@@ -49,6 +49,7 @@ type Process struct {
 	signalState
 	// tasks are the process's threads by TID.
 	tasks       map[int]*Task
+	memFiles    guestMemFiles
 	execOptions ExecOptions
 	straceFD    int
 	// sigTrampoline is the page holding the kernel's signal return code

@@ -101,6 +101,9 @@ func read(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if s := t.P.SignalFD(a.FD(0)); s != nil {
 		return readSignalFD(t, s, a.FD(0), a.Addr(1), a.U64(2))
 	}
+	if t.P.IsGuestMem(a.FD(0)) {
+		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), -1, false)
+	}
 	b, err := t.OutBuf(a.Addr(1), a.U64(2))
 	if err != nil {
 		return 0, err
@@ -116,6 +119,9 @@ func write(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err := t.CheckFD(a.FD(0)); err != nil {
 		return 0, err
 	}
+	if t.P.IsGuestMem(a.FD(0)) {
+		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), -1, true)
+	}
 	b, err := t.InBuf(a.Addr(1), a.U64(2))
 	if err != nil {
 		return 0, err
@@ -127,6 +133,9 @@ func write(t *kernel.Task, a kernel.Args) (uint64, error) {
 func pread64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a.I64(3) < 0 {
 		return 0, unix.EINVAL
+	}
+	if t.P.IsGuestMem(a.FD(0)) {
+		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), a.I64(3), false)
 	}
 	b, err := t.OutBuf(a.Addr(1), a.U64(2))
 	if err != nil {
@@ -145,6 +154,9 @@ func pwrite64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	if err := t.CheckFD(a.FD(0)); err != nil {
 		return 0, err
+	}
+	if t.P.IsGuestMem(a.FD(0)) {
+		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), a.I64(3), true)
 	}
 	b, err := t.InBuf(a.Addr(1), a.U64(2))
 	if err != nil {
@@ -696,4 +708,23 @@ func inotifyAddWatch(t *kernel.Task, a kernel.Args) (uint64, error) {
 func inotifyRmWatch(t *kernel.Task, a kernel.Args) (uint64, error) {
 	_, err := unix.InotifyRmWatch(a.FD(0), a.Uint(1))
 	return 0, err
+}
+
+// guestMemIO is read, write, pread64 and pwrite64 on /proc/self/mem: the
+// bytes move between two places in guest memory through a bounded buffer.
+func guestMemIO(t *kernel.Task, fd int, buf mem.GuestAddr, n uint64, off int64, write bool) (uint64, error) {
+	n = min(n, kernel.MaxRW)
+	tmp := make([]byte, min(n, 1<<20))
+	if write {
+		if err := t.CopyIn(buf, tmp); err != nil {
+			return 0, err
+		}
+		got, err := t.GuestMemIO(fd, tmp, off, true)
+		return uint64(got), err
+	}
+	got, err := t.GuestMemIO(fd, tmp, off, false)
+	if err != nil {
+		return 0, err
+	}
+	return uint64(got), t.CopyOut(buf, tmp[:got])
 }

@@ -17,6 +17,8 @@ import (
 func procFile(t *kernel.Task, p string, flags int) (int, error) {
 	var body []byte
 	switch guestfs.Proc(cleanPath(p)) {
+	case guestfs.ProcMem:
+		return t.P.OpenGuestMem(flags&unix.O_CLOEXEC != 0)
 	case guestfs.ProcMaps:
 		body = []byte(mapsText(t.P))
 	case guestfs.ProcAuxv:
