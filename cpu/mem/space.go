@@ -574,3 +574,29 @@ func (s *AddressSpace) MappedRanges(a GuestAddr, n uint64) (out []HostRange, com
 	}
 	return out, s.covered(a, end)
 }
+
+// FileGrew is called for a fault on a page of m past the end of its file:
+// if the file (still at m.Name, the same inode) has grown to cover a, the
+// mapping takes the new size, its pages become accessible, and the access
+// can be made again; otherwise it reports false (the fault is a SIGBUS).
+func (s *AddressSpace) FileGrew(a GuestAddr) bool {
+	m := s.maps.find(a)
+	if m == nil || !m.SizedFile || a < m.EOF() {
+		return false
+	}
+	var st unix.Stat_t
+	if unix.Stat(m.Name, &st) != nil || st.Dev != m.Dev || st.Ino != m.Ino || uint64(st.Size) <= m.FileSize {
+		return false
+	}
+	m.FileSize = uint64(st.Size)
+	if a >= m.EOF() {
+		return false
+	}
+	if err := s.writePTEs(m); err != nil {
+		return false
+	}
+	if s.observer != nil {
+		s.observer.FlushTLB()
+	}
+	return true
+}

@@ -219,6 +219,11 @@ func (t *Task) run(pc uint64) (int, error) {
 		}
 		switch stop.Kind {
 		case cpu.StopFault:
+			// A file mapped before it grew: the page is there now, and
+			// the access is simply made again.
+			if stop.Fault.Mapped && t.P.Mem.FileGrew(mem.GuestAddr(stop.Fault.Addr)) {
+				break
+			}
 			si, fi, why := t.faultSignal(stop.Fault)
 			t.force(si, fi, why+t.P.where(stop.PC))
 		case cpu.StopException:
