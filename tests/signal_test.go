@@ -129,6 +129,11 @@ func start(t *testing.T, name string, args ...string) *running {
 	r := &running{cmd: exec.Command(name, args...), lines: make(chan string, 16), done: make(chan error, 1)}
 	r.cmd.Dir = t.TempDir()
 	r.cmd.Env = testEnv
+	// A process group of its own whose parent (this test) is in the same
+	// session: not an orphaned group, so SIGTSTP's default action stops
+	// it however the tests were started (Linux ignores SIGTSTP, SIGTTIN
+	// and SIGTTOU in orphaned groups, as under setsid or nohup).
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	r.cmd.Stderr = &r.stderr
 	stdout, err := r.cmd.StdoutPipe()
 	if err != nil {

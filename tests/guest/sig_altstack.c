@@ -4,7 +4,10 @@
 // SA_ONSTACK stays on the normal stack; a nested SA_ONSTACK handler stays on
 // the alternate stack, below the outer frame; and a stack
 // overflow by unbounded recursion caught by a SIGSEGV handler on the
-// alternate stack, several times. SS_AUTODISARM, which qemu-user 7.2
+// alternate stack, several times; a handler's stack pointer is aligned as
+// the procedure call standard requires (16 bytes on AArch64, 8 on ARM) on
+// the normal stack and on an alternate stack given at an odd address.
+// SS_AUTODISARM, which qemu-user 7.2
 // refuses, is sig_exact.c's.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -68,6 +71,33 @@ static void install(int sig, void (*h)(int), int flags) {
 	sigaction(sig, &sa, NULL);
 }
 
+static volatile uintptr_t handler_sp;
+static void sp_handler(int sig) {
+	uintptr_t sp;
+	(void)sig;
+	__asm__ volatile("mov %0, sp" : "=r"(sp));
+	handler_sp = sp;
+}
+
+static void alignment(void) {
+#ifdef __aarch64__
+	const uintptr_t align = 16;
+#else
+	const uintptr_t align = 8;
+#endif
+	install(SIGUSR1, sp_handler, 0);
+	raise(SIGUSR1);
+	printf("normal stack: sp aligned: %d\n", handler_sp % align == 0);
+	stack_t odd = {.ss_sp = alt + 3, .ss_size = ALT_SIZE - 7, .ss_flags = 0}, old;
+	sigaltstack(&odd, &old);
+	install(SIGUSR1, sp_handler, SA_ONSTACK);
+	raise(SIGUSR1);
+	printf("odd alternate stack: sp aligned: %d, on it: %d\n", handler_sp % align == 0,
+	       handler_sp > (uintptr_t)alt + 3 && handler_sp < (uintptr_t)alt + ALT_SIZE - 4);
+	sigaltstack(&old, NULL);
+	signal(SIGUSR1, SIG_DFL);
+}
+
 static sigjmp_buf env;
 static volatile int segv_on_alt, segvs;
 static void on_segv(int sig) {
@@ -118,6 +148,7 @@ int main(void) {
 	show("inner with SA_ONSTACK", &inner);
 	nest = 0;
 
+	alignment();
 	install(SIGSEGV, on_segv, SA_ONSTACK);
 	char top = 0;
 	for (int i = 0; i < 3; i++) {

@@ -45,12 +45,23 @@ static const char *err(long r) {
 	return b;
 }
 
+// Lines are kept here while RLIMIT_FSIZE is low (it would cut stdout short
+// if stdout were a file) and printed by flush_lines.
+static char lines[1024];
+
 static void show(const char *what, long r) {
-	printf("%s: %s, handler calls=%d", what, err(r), calls);
+	size_t n = strlen(lines);
+	n += snprintf(lines + n, sizeof lines - n, "%s: %s, handler calls=%d", what, err(r), calls);
 	if (calls)
-		printf(" sig=%d SI_USER/SI_TKILL: %d si_pid ok: %d", last_sig, code_user, pid_ok);
-	printf("\n");
+		n += snprintf(lines + n, sizeof lines - n, " sig=%d SI_USER/SI_TKILL: %d si_pid ok: %d", last_sig,
+		              code_user, pid_ok);
+	snprintf(lines + n, sizeof lines - n, "\n");
 	calls = 0;
+}
+
+static void flush_lines(void) {
+	fputs(lines, stdout);
+	lines[0] = 0;
 }
 
 int main(void) {
@@ -68,6 +79,7 @@ int main(void) {
 	close(sv[1]);
 	show("send MSG_NOSIGNAL", send(sv[0], "x", 1, MSG_NOSIGNAL));
 	show("send", send(sv[0], "x", 1, 0));
+	flush_lines();
 
 	struct rlimit old, lim;
 	getrlimit(RLIMIT_FSIZE, &old);
@@ -83,6 +95,7 @@ int main(void) {
 	install(SIGXFSZ, 0);
 	show("write at the limit, ignored", write(fd, buf, 1));
 	setrlimit(RLIMIT_FSIZE, &old);
+	flush_lines();
 	close(fd);
 	unlink("sig_sources.tmp");
 
@@ -90,6 +103,7 @@ int main(void) {
 	volatile int a = 7, b = 0;
 	int q = a / b;
 	show("7 / 0", q);
+	flush_lines();
 
 	signal(SIGPIPE, SIG_DFL);
 	write(p[1], "x", 1);
