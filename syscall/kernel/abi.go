@@ -124,6 +124,8 @@ type Entry struct {
 	// under which an interrupted call on a socket in argument 0 is never
 	// restarted (net/core/sock.c sock_intr_errno).
 	SockTimeout int
+	// fdArgs has bit i set when argument i is a descriptor.
+	fdArgs uint8
 	Args        []ArgKind
 	Ret         RetKind
 	Support     Support
@@ -166,6 +168,11 @@ func (abi *ABI) build() {
 			c := *e
 			c.Name = name
 			c.Time64 = c.Time64 || time64
+			for i, k := range c.Args {
+				if k == KFD || k == KDirFD {
+					c.fdArgs |= 1 << i
+				}
+			}
 			e = &c
 		}
 		if n >= 0x0f0000 {

@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"runtime"
 	"sync"
@@ -31,7 +32,8 @@ type Process struct {
 
 	// Reserved are the emulator's own descriptors, which the guest may not
 	// close or replace.
-	Reserved map[int]bool
+	Reserved    map[int]bool
+	minReserved int
 	// Dirs are the directory streams whose offsets the guest sees
 	// renumbered (ABI.SmallDirCookies).
 	Dirs dirStreams
@@ -316,6 +318,18 @@ func (t *Task) Syscall(e *cpu.Engine) {
 		}
 	}
 	t.Time64 = ent.Time64
+	// No call reaches xemu's own descriptors (EBADF, as if closed): checked
+	// here for every descriptor argument the table declares.
+	for m := ent.fdArgs; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros8(m)
+		if fd := a.Int(i); fd >= 0 && t.P.reservedFD(fd) {
+			if t.P.Strace != nil && ent.Ret != RetNone {
+				t.tracef("%s = -1 EBADF (xemu's own descriptor)\n", pre)
+			}
+			t.syscallReturn(e, errnoResult(unix.EBADF), CtlReturn, nil)
+			return
+		}
+	}
 	var r uint64
 	var err error
 	ctl := CtlReturn
@@ -421,13 +435,21 @@ func (t *Task) recoverHandler(ent *Entry, e *cpu.Engine) {
 }
 
 // Reserve marks a host descriptor as the emulator's own.
-func (p *Process) Reserve(fd int) { p.Reserved[fd] = true }
+func (p *Process) Reserve(fd int) {
+	p.Reserved[fd] = true
+	if p.minReserved == 0 || fd < p.minReserved {
+		p.minReserved = fd
+	}
+}
+
+// reservedFD: fd is one of xemu's own (a cheap test first: they all sit high).
+func (p *Process) reservedFD(fd int) bool { return fd >= p.minReserved && p.Reserved[fd] }
 
 type Rlimit struct{ Cur, Max uint64 }
 
 // CheckFD refuses the emulator's own descriptors.
 func (t *Task) CheckFD(fd int) error {
-	if t.P.Reserved[fd] {
+	if t.P.reservedFD(fd) {
 		return unix.EBADF
 	}
 	return nil
