@@ -468,3 +468,22 @@ func TestSignalIgnoredFromOutside(t *testing.T) {
 		})
 	}
 }
+
+// TestSignalBadStack: a signal that finds the stack pointer pointing at
+// nothing and no alternate stack kills the guest with SIGSEGV (the kernel
+// cannot write the frame, forces SIGSEGV, cannot write that frame either),
+// and xemu with it. Not compared with qemu-user 7.2, which spins forever
+// there; tests/guest/sig_badstack.c without "bare" is compared as usual.
+func TestSignalBadStack(t *testing.T) {
+	src := filepath.Join(root, "tests", "guest", "sig_badstack.c")
+	for _, a := range []guestArch{aarch64, armhfARM, armhfThumb} {
+		t.Run(a.Name+strings.Join(a.CFlags, ""), func(t *testing.T) {
+			prog := compile(t, a, src, "static")
+			x := runCmdLimit(t, 20*time.Second, t.TempDir(), "", testEnv, xemu(t), prog, "bare")
+			want := "with an alternate stack: calls=3 on it: 1\nwithout: "
+			if x.Exit != 128+int(syscall.SIGSEGV) || x.Stdout != want {
+				t.Errorf("exit %d, stdout %q; want %d, %q; stderr %q", x.Exit, x.Stdout, 128+int(syscall.SIGSEGV), want, x.Stderr)
+			}
+		})
+	}
+}
