@@ -125,11 +125,11 @@ type Entry struct {
 	// restarted (net/core/sock.c sock_intr_errno).
 	SockTimeout int
 	// fdArgs has bit i set when argument i is a descriptor.
-	fdArgs uint8
-	Args        []ArgKind
-	Ret         RetKind
-	Support     Support
-	Note        string // what is missing (Partial) or why not (Unimplemented)
+	fdArgs  uint8
+	Args    []ArgKind
+	Ret     RetKind
+	Support Support
+	Note    string // what is missing (Partial) or why not (Unimplemented)
 	// Time64: the call's struct timespec arguments are the 64-bit
 	// __kernel_timespec of the *_time64 calls, not the ABI's long-sized one.
 	Time64 bool
