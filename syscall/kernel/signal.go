@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -471,7 +472,15 @@ func (t *Task) deliverSignals(call *interruptedCall) bool {
 			call = nil
 		}
 		if !t.setupFrame(sig, si, act, &regs) {
-			// The frame could not be written: SIGSEGV, by force.
+			// The frame could not be written: SIGSEGV, by force; if that
+			// was SIGSEGV's own frame, with its default action, or it
+			// would fail forever (kernel/signal.c force_sigsegv).
+			if sig == abi.SIGSEGV {
+				p.sigMu.Lock()
+				p.actions[abi.SIGSEGV] = SigAction{}
+				p.sigMu.Unlock()
+			}
+			t.lastFault.sig, t.lastFault.why = unix.SIGSEGV, fmt.Sprintf("cannot write the frame for %s below sp %#x", abi.SignalName(sig), regs.SP)
 			t.ForceSignal(abi.SigInfo{Signo: abi.SIGSEGV, Code: abi.SI_KERNEL})
 			continue
 		}
