@@ -6,7 +6,7 @@ import (
 
 // Remap is mremap: resize the mapping at old, moving it if allowed.
 func (s *AddressSpace) Remap(old GuestAddr, oldLen, newLen uint64, mayMove, fixed bool, newAddr GuestAddr) (GuestAddr, error) {
-	if uint64(old)%PageSize != 0 || newLen == 0 || (fixed && !mayMove) {
+	if uint64(old)%PageSize != 0 || newLen == 0 || (fixed && !mayMove) || wrapsPageUp(oldLen) || wrapsPageUp(newLen) {
 		return 0, unix.EINVAL
 	}
 	oldLen, newLen = pageUp(oldLen), pageUp(newLen)
@@ -133,7 +133,8 @@ func (s *AddressSpace) SetBrk(start GuestAddr) {
 // Brk is the brk system call: grow or shrink the heap and return its end.
 // Like Linux it returns the old end when the request cannot be met.
 func (s *AddressSpace) Brk(want GuestAddr) GuestAddr {
-	if want < s.brkStart {
+	// Out of range (a wrapping round-up included): the break stays.
+	if want < s.brkStart || uint64(want) > uint64(s.Limit) || wrapsPageUp(uint64(want)) {
 		return s.brkEnd
 	}
 	oldTop, newTop := GuestAddr(pageUp(uint64(s.brkEnd))), GuestAddr(pageUp(uint64(want)))

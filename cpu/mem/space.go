@@ -29,6 +29,10 @@ const PageSize = 4096
 func pageDown(a uint64) uint64 { return a &^ (PageSize - 1) }
 func pageUp(a uint64) uint64   { return (a + PageSize - 1) &^ (PageSize - 1) }
 
+// wrapsPageUp: rounding a up to a page wraps past zero (a length the guest
+// gave that Linux's PAGE_ALIGN turns into 0).
+func wrapsPageUp(a uint64) bool { return a != 0 && pageUp(a) == 0 }
+
 // Layout is the shape of a guest address space.
 type Layout struct {
 	Limit     GuestAddr // first address past user space
@@ -396,7 +400,7 @@ func (s *AddressSpace) findFree(length uint64, top GuestAddr) (GuestAddr, bool) 
 
 // Unmap removes the mappings in [addr, addr+length).
 func (s *AddressSpace) Unmap(addr GuestAddr, length uint64) error {
-	if uint64(addr)%PageSize != 0 || length == 0 {
+	if uint64(addr)%PageSize != 0 || length == 0 || wrapsPageUp(length) {
 		return unix.EINVAL
 	}
 	end := uint64(addr) + pageUp(length)
@@ -464,7 +468,7 @@ func (s *AddressSpace) Protect(addr GuestAddr, length uint64, prot Prot) error {
 		return nil
 	}
 	end := GuestAddr(uint64(addr) + pageUp(length))
-	if end < addr || uint64(end) > uint64(s.Limit) {
+	if wrapsPageUp(length) || end <= addr || uint64(end) > uint64(s.Limit) {
 		return unix.ENOMEM
 	}
 	if !s.covered(addr, end) {

@@ -73,7 +73,17 @@ func fdPath(fd int) string {
 	return string(buf[:n])
 }
 
+// pageAlignWraps: Linux's PAGE_ALIGN of n overflows the guest's unsigned
+// long and gives 0 (a 32-bit guest's lengths wrap at 4 GiB).
+func pageAlignWraps(t *kernel.Task, n uint64) bool {
+	top := ^uint64(0) >> (64 - 8*t.WordSize())
+	return n > top-(mem.PageSize-1)
+}
+
 func munmap(t *kernel.Task, a kernel.Args) (uint64, error) {
+	if pageAlignWraps(t, a.U64(1)) {
+		return 0, unix.EINVAL
+	}
 	return 0, t.P.Mem.Unmap(a.Addr(0), a.U64(1))
 }
 
@@ -81,6 +91,9 @@ func mprotect(t *kernel.Task, a kernel.Args) (uint64, error) {
 	prot := a.Int(2) &^ (protGrowsdown | protGrowsup)
 	if prot&^7 != 0 {
 		return 0, unix.EINVAL
+	}
+	if pageAlignWraps(t, a.U64(1)) {
+		return 0, unix.ENOMEM
 	}
 	return 0, t.P.Mem.Protect(a.Addr(0), a.U64(1), mem.Prot(prot))
 }
@@ -94,7 +107,7 @@ const (
 
 func mremap(t *kernel.Task, a kernel.Args) (uint64, error) {
 	flags := a.Int(3)
-	if flags&^(mremapMaymove|mremapFixed) != 0 {
+	if flags&^(mremapMaymove|mremapFixed) != 0 || pageAlignWraps(t, a.U64(1)) || pageAlignWraps(t, a.U64(2)) {
 		return 0, unix.EINVAL
 	}
 	got, err := t.P.Mem.Remap(a.Addr(0), a.U64(1), a.U64(2), flags&mremapMaymove != 0, flags&mremapFixed != 0, a.Addr(4))
