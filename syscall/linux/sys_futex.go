@@ -33,7 +33,17 @@ const (
 // guest TID is its host TID, so the PI operations work as they are.
 func futex(t *kernel.Task, a kernel.Args) (uint64, error) {
 	op := a.Int(1)
-	uaddr, err := futexWord(t, a.Addr(0))
+	// The PI operations write the lock word itself, WAKE_OP and the
+	// requeue-PI ones the second word: those must be writable for the
+	// guest, as get_futex_key(FUTEX_WRITE) demands.
+	need1, need2 := mem.ProtRead, mem.ProtRead
+	switch op & futexCmdMask {
+	case futexLockPI, futexLockPI2, futexTrylockPI, futexUnlockPI:
+		need1 = mem.ProtRead | mem.ProtWrite
+	case futexWakeOp, futexCmpRequeuePI, futexWaitRequeuePI:
+		need2 = mem.ProtRead | mem.ProtWrite
+	}
+	uaddr, err := futexWord(t, a.Addr(0), need1)
 	if err != nil {
 		return 0, err
 	}
@@ -57,7 +67,7 @@ func futex(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	switch op & futexCmdMask {
 	case futexRequeue, futexCmpRequeue, futexWakeOp, futexCmpRequeuePI, futexWaitRequeuePI:
-		if uaddr2, err = futexWord(t, a.Addr(4)); err != nil {
+		if uaddr2, err = futexWord(t, a.Addr(4), need2); err != nil {
 			return 0, err
 		}
 	}
@@ -65,12 +75,13 @@ func futex(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return uint64(r), kernel.ErrOf(e)
 }
 
-// futexWord is the host address of an aligned, readable guest futex word.
-func futexWord(t *kernel.Task, a mem.GuestAddr) (uintptr, error) {
+// futexWord is the host address of an aligned guest futex word the guest
+// may access as need says.
+func futexWord(t *kernel.Task, a mem.GuestAddr, need mem.Prot) (uintptr, error) {
 	if a%4 != 0 {
 		return 0, unix.EINVAL
 	}
-	b, err := t.P.Mem.Slice(a, 4, mem.ProtRead)
+	b, err := t.P.Mem.Slice(a, 4, need)
 	if err != nil {
 		return 0, unix.EFAULT
 	}
