@@ -25,16 +25,21 @@ type HostBuf struct {
 // Linux, a buffer that becomes unreadable part-way is cut short there; one
 // unreadable from its first byte is EFAULT.
 func (t *Task) InBuf(a mem.GuestAddr, n uint64) (*HostBuf, error) {
-	return t.buf(a, n, mem.ProtRead, false)
+	return t.buf(a, n, mem.ProtRead, false, maxCopy)
 }
 
 // OutBuf is a guest buffer the host call writes (read(2) and friends);
 // call done with the number of bytes written.
 func (t *Task) OutBuf(a mem.GuestAddr, n uint64) (*HostBuf, error) {
-	return t.buf(a, n, mem.ProtWrite, true)
+	return t.buf(a, n, mem.ProtWrite, true, maxCopy)
 }
 
-func (t *Task) buf(a mem.GuestAddr, n uint64, need mem.Prot, write bool) (*HostBuf, error) {
+// maxCopy bounds the host memory one call copies a guest buffer into when
+// the buffer's pages are not contiguous in the arena: a longer transfer is
+// cut short there, as a read or write may be.
+const maxCopy = 64 << 20
+
+func (t *Task) buf(a mem.GuestAddr, n uint64, need mem.Prot, write bool, copyLimit uint64) (*HostBuf, error) {
 	n = min(n, MaxRW)
 	if n == 0 {
 		return &HostBuf{t: t, addr: a, B: []byte{}, write: write}, nil
@@ -45,6 +50,9 @@ func (t *Task) buf(a mem.GuestAddr, n uint64, need mem.Prot, write bool) (*HostB
 	}
 	b, err := t.P.Mem.Slice(a, n, need)
 	if err == mem.ErrSplit {
+		if n = min(n, copyLimit); n == 0 {
+			return &HostBuf{t: t, addr: a, B: []byte{}, write: write}, nil
+		}
 		b = make([]byte, n)
 		if !write {
 			if err := t.P.Mem.Read(a, b); err != nil {
@@ -182,19 +190,28 @@ func (t *Task) Iovecs(a mem.GuestAddr, n int) ([]iovec, error) {
 
 // HostIovecs turns guest iovecs into host buffers for readv/writev-like calls;
 // buffers stop at the first inaccessible byte, as Linux stops copying there.
+//
+// Like Linux, the whole transfer is at most MAX_RW_COUNT bytes (import_iovec
+// shortens the segments), and xemu copies at most maxCopy bytes of
+// scattered guest pages per call, however the segments overlap.
 func (t *Task) HostIovecs(iov []iovec, write bool) ([]*HostBuf, [][]byte, error) {
 	var bufs []*HostBuf
 	var slices [][]byte
+	left, copyLeft := uint64(MaxRW), uint64(maxCopy)
 	for i, v := range iov {
 		if v.len == 0 {
 			continue
 		}
+		if left == 0 {
+			break
+		}
+		v.len = min(v.len, left)
 		var h *HostBuf
 		var err error
 		if write {
-			h, err = t.OutBuf(v.base, v.len)
+			h, err = t.buf(v.base, v.len, mem.ProtWrite, true, copyLeft)
 		} else {
-			h, err = t.InBuf(v.base, v.len)
+			h, err = t.buf(v.base, v.len, mem.ProtRead, false, copyLeft)
 		}
 		if err != nil {
 			if i == 0 || len(bufs) == 0 {
@@ -202,8 +219,15 @@ func (t *Task) HostIovecs(iov []iovec, write bool) ([]*HostBuf, [][]byte, error)
 			}
 			break
 		}
+		if len(h.B) == 0 {
+			break
+		}
 		bufs = append(bufs, h)
 		slices = append(slices, h.B)
+		left -= uint64(len(h.B))
+		if h.copy {
+			copyLeft -= uint64(len(h.B))
+		}
 		if uint64(len(h.B)) < v.len {
 			break
 		}
