@@ -2,6 +2,7 @@ package linux
 
 import (
 	"encoding/binary"
+	"xemu/cpu/mem"
 	"xemu/syscall/kernel"
 
 	"golang.org/x/sys/unix"
@@ -126,6 +127,17 @@ func futimesat(t *kernel.Task, a kernel.Args) (uint64, error) {
 // but not returned are read again next time.
 func getdents(t *kernel.Task, a kernel.Args) (uint64, error) {
 	fd, count := a.FD(0), int(min(a.Uint(2), kernel.MaxRW))
+	// The host buffer is sized by what the guest can take: its writable
+	// bytes (none is EFAULT), and at most 1 MiB a call (the caller loops).
+	if uint64(a.Addr(1))+uint64(count) > t.P.ABI.Limit {
+		return 0, unix.EFAULT // access_ok: the range must be user space
+	}
+	if count > 0 {
+		count = int(min(t.P.Mem.Accessible(a.Addr(1), uint64(count), mem.ProtWrite), 1<<20))
+		if count == 0 {
+			return 0, unix.EFAULT
+		}
+	}
 	start, err := unix.Seek(fd, 0, unix.SEEK_CUR)
 	if err != nil && err != unix.ESPIPE {
 		return 0, err
