@@ -226,7 +226,13 @@ func runProgram(o options, args []string, stderr io.Writer) int {
 	// to a file the guest put on descriptor 2.
 	if fd, err := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, 900); err == nil {
 		cfg.StderrFD = fd
-		stderr = os.NewFile(uintptr(fd), "stderr")
+		saved := os.NewFile(uintptr(fd), "stderr")
+		stderr = saved
+		// The trace too: a guest that redirects its descriptor 2 must not
+		// receive it.
+		if cfg.Strace == os.Stderr {
+			cfg.Strace = saved
+		}
 	}
 
 	status, err := syscall.Run(cfg, f, interp, abi)
