@@ -179,10 +179,10 @@ type taskSignals struct {
 	// wake is signalled when a signal is queued for a thread that waits
 	// in Go (sigsuspend, sigtimedwait, pause).
 	wake chan struct{}
-	// inHostCall is set while a handler may block in a host call, so that
-	// a sender knows to interrupt it with a kick.
-	inHostCall atomic.Bool
-	hostCalls  atomic.Uint64 // counts calls, to tell one blocked call from the next
+	// hostCallSeq goes up by one as a handler starts and again as it ends:
+	// odd while it runs (and may block in a host call, which a sender must
+	// interrupt with a kick), and never the same for two calls.
+	hostCallSeq atomic.Uint64
 }
 
 // Mask is the thread's blocked set.
@@ -320,8 +320,7 @@ func (t *Task) notifySignal() {
 	if t.CPU != nil {
 		t.CPU.Interrupt()
 	}
-	if t.inHostCall.Load() && t.hostTID != unix.Gettid() {
-		seq := t.hostCalls.Load()
+	if seq := t.hostCallSeq.Load(); seq&1 != 0 && t.hostTID != unix.Gettid() {
 		cpu.KickThread(t.hostTID)
 		// A kick that lands just before the call starts is lost: keep
 		// kicking while the same call stays blocked with the signal there.
@@ -329,7 +328,7 @@ func (t *Task) notifySignal() {
 			d := time.Millisecond
 			for {
 				time.Sleep(d)
-				if !t.inHostCall.Load() || t.hostCalls.Load() != seq || !t.SignalPending() {
+				if t.hostCallSeq.Load() != seq || !t.SignalPending() {
 					return
 				}
 				cpu.KickThread(t.hostTID)
@@ -683,16 +682,6 @@ func (t *Task) WaitForSignal(want SigSet, deadline time.Time) (abi.SigInfo, erro
 			return abi.SigInfo{}, unix.EAGAIN
 		}
 	}
-}
-
-// HostCall runs a host call that may block, marked so that a signal for
-// the thread interrupts it (the call then returns EINTR).
-func (t *Task) HostCall(f func() error) error {
-	t.hostCalls.Add(1)
-	t.inHostCall.Store(true)
-	err := f()
-	t.inHostCall.Store(false)
-	return err
 }
 
 // The host signal side: every signal the guest may receive is caught by a C

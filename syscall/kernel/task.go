@@ -335,14 +335,13 @@ func (t *Task) Syscall(e *cpu.Engine) {
 	ctl := CtlReturn
 	// While the handler runs, a signal for the thread interrupts whatever
 	// host call it blocks in (notifySignal's kick).
-	t.hostCalls.Add(1)
-	t.inHostCall.Store(true)
+	t.hostCallSeq.Add(1)
 	if ent.Ctl != nil {
 		r, ctl, err = ent.Ctl(t, *a)
 	} else {
 		r, err = ent.Fn(t, *a)
 	}
-	t.inHostCall.Store(false)
+	t.hostCallSeq.Add(1)
 	var call *interruptedCall
 	if err == unix.EINTR {
 		// A host call was interrupted: by a signal for the guest, which
@@ -381,7 +380,10 @@ func (t *Task) syscallReturn(e *cpu.Engine, r uint64, ctl Control, call *interru
 	if ctl == CtlRegsSet {
 		e.KeepRegisters()
 	}
-	if call == nil && !t.maybePending.Load() && !cpu.HostSignalPending() {
+	// A host signal caught meanwhile has set maybePending through the
+	// reader, or stops the engine before the next guest instruction (the C
+	// handler interrupts it): no need to look at the ring here.
+	if call == nil && !t.maybePending.Load() {
 		if ctl != CtlRegsSet {
 			e.SetSyscallResult(r)
 		}
