@@ -1,30 +1,15 @@
 package kernel
 
 import (
-	"sync"
-
 	"golang.org/x/sys/unix"
 
 	"xemu/cpu/mem"
 )
 
-// An open /proc/self/mem is a memfd with no contents: its inode identifies
-// it and it keeps the file offset, while reads and writes go to guest
+// An open /proc/self/mem is a memfd with no contents (a special file): it
+// keeps the file offset, while reads and writes go to guest
 // memory through the checked door (cpu/mem), never to xemu's own memory as
 // the host's /proc/self/mem would.
-type guestMemFiles struct {
-	mu    sync.Mutex
-	files map[signalFDKey]bool
-}
-
-func inodeKey(fd int) (signalFDKey, bool) {
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil {
-		return signalFDKey{}, false
-	}
-	return signalFDKey{st.Dev, st.Ino}, true
-}
-
 // OpenGuestMem opens the guest's view of /proc/self/mem.
 func (p *Process) OpenGuestMem(cloexec bool) (int, error) {
 	flags := 0
@@ -35,31 +20,8 @@ func (p *Process) OpenGuestMem(cloexec bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	key, _ := inodeKey(fd)
-	p.memFiles.mu.Lock()
-	if p.memFiles.files == nil {
-		p.memFiles.files = map[signalFDKey]bool{}
-	}
-	p.memFiles.files[key] = true
-	p.memFiles.mu.Unlock()
+	p.addSpecial(fd, SpecialFile{GuestMem: true})
 	return fd, nil
-}
-
-// IsGuestMem reports whether fd is an open /proc/self/mem of the guest.
-func (p *Process) IsGuestMem(fd int) bool {
-	p.memFiles.mu.Lock()
-	n := len(p.memFiles.files)
-	p.memFiles.mu.Unlock()
-	if n == 0 {
-		return false
-	}
-	key, ok := inodeKey(fd)
-	if !ok {
-		return false
-	}
-	p.memFiles.mu.Lock()
-	defer p.memFiles.mu.Unlock()
-	return p.memFiles.files[key]
 }
 
 // GuestMemIO reads or writes guest memory at address off for an open

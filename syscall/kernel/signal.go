@@ -129,7 +129,7 @@ type signalState struct {
 	killedBy  unix.Signal
 	hostSigMu sync.Mutex
 	// signalFDs are the process's signalfds (signalfd.go).
-	signalFDs map[signalFDKey]*SignalFD
+	signalFDs []*SignalFD
 }
 
 // Action returns a copy of the disposition of sig.

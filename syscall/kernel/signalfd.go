@@ -8,25 +8,14 @@ import (
 	"xemu/syscall/abi"
 )
 
-// SignalFD is a guest signalfd. The guest's descriptor is the read end of a
-// host pipe that holds one byte exactly while a signal of the mask is
+// SignalFD is a guest signalfd, a special file. The guest's descriptor is
+// the read end of a host pipe that holds one byte exactly while a signal of the mask is
 // pending, so poll, select and epoll see it as Linux would; reads take the
 // signals from the guest's queues, never from the pipe.
 type SignalFD struct {
 	mask  SigSet
 	r, w  int // xemu's own ends: a duplicate of the read end, the write end
 	armed bool
-}
-
-// signalFDKey identifies a pipe whatever descriptor names it (dup, fork).
-type signalFDKey struct{ dev, ino uint64 }
-
-func fdKey(fd int) (signalFDKey, bool) {
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
-		return signalFDKey{}, false
-	}
-	return signalFDKey{st.Dev, st.Ino}, true
 }
 
 // NewSignalFD creates a signalfd for mask; flags are O_NONBLOCK and
@@ -52,33 +41,13 @@ func (p *Process) NewSignalFD(mask SigSet, flags int) (int, error) {
 	w := highFD(fds[1])
 	p.Reserve(r)
 	p.Reserve(w)
-	key, _ := fdKey(guest)
 	s := &SignalFD{mask: mask &^ abi.SigUnblockable, r: r, w: w}
 	p.sigMu.Lock()
-	if p.signalFDs == nil {
-		p.signalFDs = map[signalFDKey]*SignalFD{}
-	}
-	p.signalFDs[key] = s
+	p.signalFDs = append(p.signalFDs, s)
 	p.rearmSignalFDsLocked()
 	p.sigMu.Unlock()
+	p.addSpecial(guest, SpecialFile{SignalFD: s})
 	return guest, nil
-}
-
-// SignalFD returns the signalfd that descriptor fd names, or nil.
-func (p *Process) SignalFD(fd int) *SignalFD {
-	p.sigMu.Lock()
-	n := len(p.signalFDs)
-	p.sigMu.Unlock()
-	if n == 0 {
-		return nil
-	}
-	key, ok := fdKey(fd)
-	if !ok {
-		return nil
-	}
-	p.sigMu.Lock()
-	defer p.sigMu.Unlock()
-	return p.signalFDs[key]
 }
 
 // SetSignalFDMask changes the mask of an existing signalfd.

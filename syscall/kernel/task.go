@@ -51,7 +51,7 @@ type Process struct {
 	signalState
 	// tasks are the process's threads by TID.
 	tasks       map[int]*Task
-	memFiles    guestMemFiles
+	special     specialFiles
 	execOptions ExecOptions
 	straceFD    int
 	// sigTrampoline is the page holding the kernel's signal return code

@@ -98,10 +98,10 @@ func closeRange(t *kernel.Task, a kernel.Args) (uint64, error) {
 }
 
 func read(t *kernel.Task, a kernel.Args) (uint64, error) {
-	if s := t.P.SignalFD(a.FD(0)); s != nil {
-		return readSignalFD(t, s, a.FD(0), a.Addr(1), a.U64(2))
-	}
-	if t.P.IsGuestMem(a.FD(0)) {
+	if sf, ok := t.P.Special(a.FD(0)); ok {
+		if sf.SignalFD != nil {
+			return readSignalFD(t, sf.SignalFD, a.FD(0), a.Addr(1), a.U64(2))
+		}
 		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), -1, false)
 	}
 	b, err := t.OutBuf(a.Addr(1), a.U64(2))
@@ -119,7 +119,7 @@ func write(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err := t.CheckFD(a.FD(0)); err != nil {
 		return 0, err
 	}
-	if t.P.IsGuestMem(a.FD(0)) {
+	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
 		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), -1, true)
 	}
 	b, err := t.InBuf(a.Addr(1), a.U64(2))
@@ -134,7 +134,7 @@ func pread64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a.I64(3) < 0 {
 		return 0, unix.EINVAL
 	}
-	if t.P.IsGuestMem(a.FD(0)) {
+	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
 		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), a.I64(3), false)
 	}
 	b, err := t.OutBuf(a.Addr(1), a.U64(2))
@@ -155,7 +155,7 @@ func pwrite64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err := t.CheckFD(a.FD(0)); err != nil {
 		return 0, err
 	}
-	if t.P.IsGuestMem(a.FD(0)) {
+	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
 		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), a.I64(3), true)
 	}
 	b, err := t.InBuf(a.Addr(1), a.U64(2))

@@ -369,11 +369,11 @@ func signalfd4(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err := t.CheckFD(fd); err != nil {
 		return 0, err
 	}
-	s := t.P.SignalFD(fd)
-	if s == nil {
+	sf, ok := t.P.Special(fd)
+	if !ok || sf.SignalFD == nil {
 		return 0, unix.EINVAL
 	}
-	t.P.SetSignalFDMask(s, kernel.SigSet(m))
+	t.P.SetSignalFDMask(sf.SignalFD, kernel.SigSet(m))
 	return uint64(fd), nil
 }
 
