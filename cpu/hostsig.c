@@ -111,10 +111,6 @@ int xemu_next_hostsig(xemu_hostsig *out) {
   return got;
 }
 
-int xemu_hostsig_pending(void) {
-  return atomic_load(&ring_head) != atomic_load(&ring_tail);
-}
-
 uint64_t xemu_hostsig_dropped(void) { return atomic_load(&dropped); }
 
 int xemu_kick_thread(int tid) {

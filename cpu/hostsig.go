@@ -45,9 +45,6 @@ func NextHostSignal() (HostSignal, bool) {
 	return s, true
 }
 
-// HostSignalPending reports whether NextHostSignal has something, cheaply.
-func HostSignalPending() bool { return C.xemu_hostsig_pending() != 0 }
-
 // HostSignalsDropped counts signals lost because the ring was full.
 func HostSignalsDropped() uint64 { return uint64(C.xemu_hostsig_dropped()) }
 

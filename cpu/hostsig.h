@@ -23,7 +23,6 @@ int xemu_release_signal(int sig);
 void xemu_set_wake_fd(int fd);
 // Takes the oldest caught signal; 0 if there is none.
 int xemu_next_hostsig(xemu_hostsig *out);
-int xemu_hostsig_pending(void);
 uint64_t xemu_hostsig_dropped(void);
 // Interrupts a blocking system call of host thread tid with a signal the
 // handler recognises and ignores (SIGURG sent by this process to itself):

@@ -180,18 +180,11 @@ func (t *Task) resolveExec(path string, argv []string) (execTarget, error) {
 	}
 }
 
-// interpreterExists: the ELF interpreter is found the way the new xemu
-// will look for it (the sysroot first).
+// interpreterExists: the ELF interpreter is found where the new xemu will
+// look for it (the sysroot first, as FS.Host resolves it).
 func (t *Task) interpreterExists(ip string) bool {
-	for _, p := range []string{t.P.FS.Sysroot + ip, ip} {
-		if t.P.FS.Sysroot == "" && p != ip {
-			continue
-		}
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			return true
-		}
-	}
-	return false
+	st, err := os.Stat(t.P.FS.Host(ip))
+	return err == nil && st.Mode().IsRegular()
 }
 
 // parseShebang reads a #! line as fs/binfmt_script.c does: the interpreter

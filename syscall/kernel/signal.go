@@ -149,18 +149,30 @@ func (p *Process) SetAction(sig int, act SigAction) SigAction {
 	act.Mask &^= abi.SigUnblockable
 	p.actions[sig] = act
 	if p.ignoredLocked(sig) {
-		p.shared.drop(sigBit(sig))
-		for _, t := range p.tasks {
-			t.pending.drop(sigBit(sig))
-		}
+		p.dropPendingLocked(sigBit(sig))
 	}
 	return old
+}
+
+// dropPendingLocked discards the signals of set from every queue.
+func (p *Process) dropPendingLocked(set SigSet) {
+	p.shared.drop(set)
+	for _, t := range p.tasks {
+		t.pending.drop(set)
+	}
+}
+
+// ignoredByDefault: SIG_DFL does nothing with sig when it is delivered
+// (SIGCONT's work is done when it is sent).
+func ignoredByDefault(sig int) bool {
+	d := abi.DefaultAction(sig)
+	return d == abi.SigDefaultIgnore || d == abi.SigDefaultContinue
 }
 
 // ignoredLocked: the signal would be discarded when delivered.
 func (p *Process) ignoredLocked(sig int) bool {
 	h := p.actions[sig].Handler
-	return h == abi.SIG_IGN || (h == abi.SIG_DFL && (abi.DefaultAction(sig) == abi.SigDefaultIgnore || abi.DefaultAction(sig) == abi.SigDefaultContinue))
+	return h == abi.SIG_IGN || (h == abi.SIG_DFL && ignoredByDefault(sig))
 }
 
 // taskSignals is a thread's signal state.
@@ -246,15 +258,9 @@ func (p *Process) Send(t *Task, si abi.SigInfo) {
 	// SIGCONT discards pending stop signals, and a stop signal discards a
 	// pending SIGCONT (prepare_signal).
 	if sig == abi.SIGCONT {
-		p.shared.drop(stopSignals)
-		for _, o := range p.tasks {
-			o.pending.drop(stopSignals)
-		}
+		p.dropPendingLocked(stopSignals)
 	} else if stopSignals.Has(sig) {
-		p.shared.drop(sigBit(abi.SIGCONT))
-		for _, o := range p.tasks {
-			o.pending.drop(sigBit(abi.SIGCONT))
-		}
+		p.dropPendingLocked(sigBit(abi.SIGCONT))
 	}
 	target := t
 	if target == nil {
@@ -267,10 +273,7 @@ func (p *Process) Send(t *Task, si abi.SigInfo) {
 			}
 		}
 	}
-	blocked := target != nil && target.mask.Has(sig)
-	if target == nil {
-		blocked = true
-	}
+	blocked := target == nil || target.mask.Has(sig)
 	if p.ignoredLocked(sig) && !blocked && sig != abi.SIGKILL {
 		p.sigMu.Unlock()
 		return
@@ -283,13 +286,7 @@ func (p *Process) Send(t *Task, si abi.SigInfo) {
 	p.rearmSignalFDsLocked()
 	// A signal that will kill the process kills it now, whatever its
 	// threads are doing (kernel/signal.c complete_signal, sig_fatal).
-	fatal := !blocked && p.actions[sig].Handler == abi.SIG_DFL && !stopSignals.Has(sig)
-	if fatal {
-		switch abi.DefaultAction(sig) {
-		case abi.SigDefaultIgnore, abi.SigDefaultContinue:
-			fatal = false
-		}
-	}
+	fatal := !blocked && p.actions[sig].Handler == abi.SIG_DFL && !stopSignals.Has(sig) && !ignoredByDefault(sig)
 	p.sigMu.Unlock()
 	if fatal {
 		p.die(unix.Signal(sig))
@@ -442,10 +439,10 @@ func (t *Task) deliverSignals(call *interruptedCall) bool {
 			continue
 		}
 		if act.Handler == abi.SIG_DFL {
-			switch abi.DefaultAction(sig) {
-			case abi.SigDefaultIgnore, abi.SigDefaultContinue:
+			switch {
+			case ignoredByDefault(sig):
 				continue
-			case abi.SigDefaultStop:
+			case stopSignals.Has(sig):
 				stopProcess(sig)
 				continue
 			default:
@@ -463,10 +460,7 @@ func (t *Task) deliverSignals(call *interruptedCall) bool {
 			case call.err == ERESTARTNOINTR || (call.err == ERESTARTSYS && act.Flags&abi.SA_RESTART != 0):
 				t.restart(&regs, call)
 			default:
-				regs.X[0] = errnoResult(unix.EINTR)
-				if t.P.ABI.Class == 32 {
-					regs.X[0] &= 0xffffffff
-				}
+				regs.X[0] = errnoResult(unix.EINTR) // a 32-bit R0 takes the low half
 			}
 			call = nil
 		}
@@ -518,13 +512,7 @@ func (t *Task) setupFrame(sig int, si abi.SigInfo, act SigAction, regs *cpu.Regs
 	p := t.P
 	sp := regs.SP
 	alt := t.altStack
-	stack := abi.StackT{SP: uint64(alt.SP), Size: alt.Size, Flags: int32(alt.Flags & abi.SS_AUTODISARM)}
-	switch {
-	case t.onAltStack(sp):
-		stack.Flags |= abi.SS_ONSTACK
-	case alt.Size == 0:
-		stack.Flags |= abi.SS_DISABLE
-	}
+	stack := t.CurrentAltStack(sp) // uc_stack, as __save_altstack records it
 	if act.Flags&abi.SA_ONSTACK != 0 && alt.Size != 0 && !t.onAltStack(sp) {
 		sp = uint64(alt.SP) + alt.Size
 	}
@@ -760,7 +748,7 @@ func highFD(fd int) int {
 func (p *Process) drainHostSignals() {
 	p.hostSigMu.Lock()
 	defer p.hostSigMu.Unlock()
-	for cpu.HostSignalPending() {
+	for {
 		hs, ok := cpu.NextHostSignal()
 		if !ok {
 			return

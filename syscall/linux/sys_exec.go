@@ -23,7 +23,6 @@ func init() {
 const (
 	maxArgStrlen = 32 * 4096
 	maxArgTotal  = 2 << 20
-	maxArgCount  = 0x7fffffff
 )
 
 // readStrings reads a NULL-terminated array of string pointers (argv, envp).
@@ -49,7 +48,7 @@ func readStrings(t *kernel.Task, a mem.GuestAddr, total *int) ([]string, error) 
 			return nil, err
 		}
 		*total += len(s) + 1 + int(w)
-		if *total > maxArgTotal || i >= maxArgCount {
+		if *total > maxArgTotal {
 			return nil, unix.E2BIG
 		}
 		out = append(out, s)

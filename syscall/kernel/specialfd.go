@@ -1,0 +1,65 @@
+package kernel
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Special files are descriptors xemu gives a meaning of its own: a signalfd
+// (a host pipe), an open /proc/self/mem (an empty memfd). Each has a host
+// object of its own whose inode identifies it whatever descriptor names it
+// (dup, and later fork), so read and write find it with one fstat, and not
+// at all while there is none (the common case costs an atomic load).
+type SpecialFile struct {
+	SignalFD *SignalFD // a signalfd
+	GuestMem bool      // /proc/self/mem: reads and writes reach guest memory
+}
+
+type fileKey struct{ dev, ino uint64 }
+
+type specialFiles struct {
+	n     atomic.Int32
+	mu    sync.Mutex
+	byKey map[fileKey]SpecialFile
+}
+
+func keyOf(fd int) (fileKey, bool) {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		return fileKey{}, false
+	}
+	return fileKey{st.Dev, st.Ino}, true
+}
+
+// addSpecial records what host descriptor fd stands for.
+func (p *Process) addSpecial(fd int, f SpecialFile) {
+	key, ok := keyOf(fd)
+	if !ok {
+		return
+	}
+	p.special.mu.Lock()
+	if p.special.byKey == nil {
+		p.special.byKey = map[fileKey]SpecialFile{}
+	}
+	p.special.byKey[key] = f
+	p.special.n.Store(int32(len(p.special.byKey)))
+	p.special.mu.Unlock()
+}
+
+// Special says what guest descriptor fd stands for, if xemu gives it a
+// meaning of its own.
+func (p *Process) Special(fd int) (SpecialFile, bool) {
+	if p.special.n.Load() == 0 {
+		return SpecialFile{}, false
+	}
+	key, ok := keyOf(fd)
+	if !ok {
+		return SpecialFile{}, false
+	}
+	p.special.mu.Lock()
+	defer p.special.mu.Unlock()
+	f, ok := p.special.byKey[key]
+	return f, ok
+}
