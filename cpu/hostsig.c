@@ -88,6 +88,19 @@ int xemu_catch_signal(int sig) {
 
 int xemu_release_signal(int sig) { return sigaction(sig, &previous[sig], 0); }
 
+int xemu_child_reaping(int mode) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sigfillset(&sa.sa_mask);
+  if (mode == 2) {
+    sa.sa_handler = SIG_IGN;
+  } else {
+    sa.sa_sigaction = handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | (mode == 1 ? SA_NOCLDWAIT : 0);
+  }
+  return sigaction(SIGCHLD, &sa, 0);
+}
+
 void xemu_set_wake_fd(int fd) { wake_fd = fd; }
 
 int xemu_next_hostsig(xemu_hostsig *out) {

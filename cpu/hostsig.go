@@ -30,6 +30,25 @@ func CatchSignal(sig unix.Signal) error {
 // ReleaseSignal puts back the handler CatchSignal replaced.
 func ReleaseSignal(sig unix.Signal) { C.xemu_release_signal(C.int(sig)) }
 
+// ChildReaping says how ended children go: kept as zombies for wait
+// (ChildrenWaited), or reaped by the host at once with SIGCHLD still caught
+// (ChildrenNoWait, SA_NOCLDWAIT) or not sent (ChildrenIgnored, SIG_IGN), as
+// the guest's SIGCHLD disposition asks of its kernel.
+type ChildReaping int
+
+const (
+	ChildrenWaited ChildReaping = iota
+	ChildrenNoWait
+	ChildrenIgnored
+)
+
+func SetChildReaping(m ChildReaping) error {
+	if C.xemu_child_reaping(C.int(m)) != 0 {
+		return unix.EINVAL
+	}
+	return nil
+}
+
 // SetSignalWakeFD names the descriptor (a pipe's write end) that gets a byte
 // for every caught signal.
 func SetSignalWakeFD(fd int) { C.xemu_set_wake_fd(C.int(fd)) }

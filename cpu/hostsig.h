@@ -21,6 +21,10 @@ int xemu_catch_signal(int sig);
 // Puts back the handler xemu_catch_signal replaced.
 int xemu_release_signal(int sig);
 void xemu_set_wake_fd(int fd);
+// How the host treats this process's children as they end: 0 zombies until
+// waited for, with SIGCHLD caught; 1 reaped at once, SIGCHLD caught
+// (SA_NOCLDWAIT); 2 reaped at once, no SIGCHLD (SIG_IGN).
+int xemu_child_reaping(int mode);
 // Takes the oldest caught signal; 0 if there is none.
 int xemu_next_hostsig(xemu_hostsig *out);
 uint64_t xemu_hostsig_dropped(void);

@@ -23,6 +23,7 @@ type (
 
 var (
 	Run         = kernel.Run
+	Resume      = kernel.Resume
 	ForMachine  = kernel.ForMachine
 	PrepareHost = kernel.PrepareHost
 	DieBySignal = kernel.DieBySignal

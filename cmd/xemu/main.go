@@ -68,6 +68,7 @@ type options struct {
 	execState string
 	execFn    string
 	straceFD  int
+	forkState int
 }
 
 // The guest runs on the main thread, so that its thread ID is its process ID
@@ -94,7 +95,8 @@ func run(args []string, stderr io.Writer) int {
 	fs.StringVar(&o.execState, "exec-state", "", "signal state handed over by execve (internal)")
 	fs.StringVar(&o.execFn, "execfn", "", "the path the program was executed by (internal)")
 	fs.IntVar(&o.straceFD, "strace-fd", 0, "log system calls to descriptor `N` (internal)")
-	for _, name := range []string{"exec-state", "execfn", "strace-fd"} {
+	fs.IntVar(&o.forkState, "fork-state", 0, "continue a forked guest process from descriptor `N` (internal)")
+	for _, name := range []string{"exec-state", "execfn", "strace-fd", "fork-state"} {
 		fs.MarkHidden(name)
 	}
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -112,6 +114,9 @@ func run(args []string, stderr io.Writer) int {
 		return 0
 	}
 	rest := fs.Args()
+	if o.forkState > 0 {
+		return resumeFork(o.forkState, stderr)
+	}
 	if len(rest) == 0 {
 		fmt.Fprintf(stderr, "xemu: no program given; usage: xemu [options] PROGRAM [ARGS...]\n")
 		return exitUsage
@@ -236,24 +241,41 @@ func runProgram(o options, args []string, stderr io.Writer) int {
 	}
 
 	status, err := syscall.Run(cfg, f, interp, abi)
-	if err != nil {
-		var exit *syscall.ExitError
-		if errors.As(err, &exit) && exit.Signal != 0 {
-			// A fault gets one line, as it helps; any other signal kills
-			// silently, as the kernel does.
-			if exit.Why != "" {
-				fmt.Fprintf(stderr, "xemu: %s: %s\n", prog, exit.Why)
-			}
-			syscall.DieBySignal(exit.Signal)
-		}
-		var fe *loader.FormatError
-		var ae *loader.ArchError
-		if errors.As(err, &fe) || errors.As(err, &ae) {
-			return fail(exitCannotRun, "%s: %v", prog, err)
-		}
-		return fail(exitInternal, "%s: %v", prog, err)
+	return guestEnded(prog, status, err, stderr)
+}
+
+// guestEnded turns the end of the guest into xemu's own: its exit status,
+// or death by the signal that killed it.
+func guestEnded(prog string, status int, err error, stderr io.Writer) int {
+	if err == nil {
+		return status
 	}
-	return status
+	var exit *syscall.ExitError
+	if errors.As(err, &exit) && exit.Signal != 0 {
+		// A fault gets one line, as it helps; any other signal kills
+		// silently, as the kernel does.
+		if exit.Why != "" {
+			fmt.Fprintf(stderr, "xemu: %s: %s\n", prog, exit.Why)
+		}
+		syscall.DieBySignal(exit.Signal)
+	}
+	code := exitInternal
+	var fe *loader.FormatError
+	var ae *loader.ArchError
+	if errors.As(err, &fe) || errors.As(err, &ae) {
+		code = exitCannotRun
+	}
+	fmt.Fprintf(stderr, "xemu: %s: %v\n", prog, err)
+	return code
+}
+
+// resumeFork runs the child of a guest's fork (kernel/fork.go).
+func resumeFork(fd int, stderr io.Writer) int {
+	info, status, err := syscall.Resume(fd)
+	if info.Stderr != nil {
+		stderr = info.Stderr
+	}
+	return guestEnded(info.Program, status, err, stderr)
 }
 
 // openInterp opens the dynamic loader, from the sysroot first.

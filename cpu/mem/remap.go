@@ -81,6 +81,20 @@ func (s *AddressSpace) extendHost(m, tail *Mapping) error {
 // pages with the host's mremap so nothing is copied. dst may equal old (the
 // mapping grows where it is but needs a bigger arena slot).
 func (s *AddressSpace) move(m *Mapping, old GuestAddr, oldLen, newLen uint64, dst GuestAddr) (GuestAddr, error) {
+	if m.BackingFD > 0 && newLen > oldLen {
+		// Shared anonymous memory grows with its memfd, as Linux's shmem
+		// object does; pages past the memfd's end would fault.
+		var st unix.Stat_t
+		need := int64(m.Offset + uint64(old-m.Start) + newLen)
+		if err := unix.Fstat(m.BackingFD, &st); err != nil {
+			return 0, err
+		}
+		if st.Size < need {
+			if err := unix.Ftruncate(m.BackingFD, need); err != nil {
+				return 0, err
+			}
+		}
+	}
 	phys, ok := s.phys.alloc(newLen, ^uint64(0))
 	if !ok {
 		return 0, unix.ENOMEM
@@ -113,9 +127,11 @@ func (s *AddressSpace) move(m *Mapping, old GuestAddr, oldLen, newLen uint64, ds
 	s.pt.set(uint64(mid.Start), uint64(mid.End), 0, 0)
 	s.phys.free(srcPhys, oldLen)
 	if dst != old {
-		s.unmapRange(dst, dst+GuestAddr(newLen))
+		s.removeRange(dst, dst+GuestAddr(newLen))
 	}
-	if err := s.install(&moved); err != nil {
+	err := s.install(&moved)
+	s.sweepBackings()
+	if err != nil {
 		return 0, err
 	}
 	if s.observer != nil {

@@ -54,6 +54,9 @@ type Mapping struct {
 	// touching them raises SIGBUS on the host as it does for the guest.
 	SizedFile bool
 	FileSize  uint64
+	// BackingFD is the host descriptor of the memory behind shared
+	// anonymous memory (a memfd): what a fork child maps again.
+	BackingFD int
 }
 
 // EOF is the first address of m whose page lies wholly past the end of its
@@ -91,6 +94,13 @@ type AddressSpace struct {
 
 	mmapTop          GuestAddr // top-down allocation starts below this
 	brkStart, brkEnd GuestAddr
+
+	// backings are the BackingFDs mappings use; FDHook hears of each as it
+	// is opened and closed (the kernel keeps them from the guest), and they
+	// are put at FDBase or above.
+	backings []int
+	FDHook   func(fd int, open bool)
+	FDBase   int
 }
 
 // New reserves the arena and an empty page table.
@@ -223,6 +233,19 @@ func (s *AddressSpace) Map(r MapRequest) (GuestAddr, error) {
 	}
 
 	m := &Mapping{Start: addr, End: addr + GuestAddr(length), Prot: r.Prot, Shared: r.Shared, Offset: r.Offset, Name: r.Name}
+	if r.Shared && r.FD < 0 {
+		// Shared anonymous memory lives in a memfd from the start, so that
+		// a fork child can map the same memory.
+		fd, err := s.sharedAnon(length)
+		if err != nil {
+			return 0, err
+		}
+		r.FD, r.Offset, m.BackingFD = fd, 0, fd
+		m.Name = "/dev/zero (deleted)"
+		// Until the mapping is installed, a failure closes it here.
+		s.backings = append(s.backings, fd)
+		defer s.sweepBackings()
+	}
 	if r.FD >= 0 {
 		var st unix.Stat_t
 		if err := unix.Fstat(r.FD, &st); err != nil {
@@ -244,7 +267,7 @@ func (s *AddressSpace) Map(r MapRequest) (GuestAddr, error) {
 		return 0, err
 	}
 	// Linux replaces a fixed mapping's old pages only once the new ones exist.
-	replaced := s.unmapRange(m.Start, m.End)
+	replaced := s.replaceRange(m)
 	if err := s.install(m); err != nil {
 		s.release(m)
 		return 0, err
@@ -417,6 +440,17 @@ func (s *AddressSpace) Unmap(addr GuestAddr, length uint64) error {
 // mappings at the edges. It reports whether anything was removed; code
 // translated from removed executable pages is dropped before they go.
 func (s *AddressSpace) unmapRange(start, end GuestAddr) bool {
+	removed := s.removeRange(start, end)
+	s.sweepBackings()
+	return removed
+}
+
+// replaceRange removes what lies where m goes, keeping m's backing open.
+func (s *AddressSpace) replaceRange(m *Mapping) bool {
+	return s.removeRange(m.Start, m.End)
+}
+
+func (s *AddressSpace) removeRange(start, end GuestAddr) bool {
 	ms := s.maps.overlapping(start, end)
 	for _, m := range ms {
 		s.splitAt(m, start)
@@ -440,6 +474,57 @@ func (s *AddressSpace) unmapRange(start, end GuestAddr) bool {
 	}
 	return true
 }
+
+// sharedAnon makes the memfd behind length bytes of shared anonymous memory.
+func (s *AddressSpace) sharedAnon(length uint64) (int, error) {
+	fd, err := unix.MemfdCreate("xemu-shared", unix.MFD_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	if err := unix.Ftruncate(fd, int64(length)); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	if s.FDBase > 0 {
+		if h, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, s.FDBase); err == nil {
+			unix.Close(fd)
+			fd = h
+		}
+	}
+	if s.FDHook != nil {
+		s.FDHook(fd, true)
+	}
+	return fd, nil
+}
+
+// sweepBackings closes the backing descriptors no mapping uses any more.
+func (s *AddressSpace) sweepBackings() {
+	if len(s.backings) == 0 {
+		return
+	}
+	used := map[int]bool{}
+	s.maps.each(func(m *Mapping) bool {
+		if m.BackingFD > 0 {
+			used[m.BackingFD] = true
+		}
+		return true
+	})
+	kept := s.backings[:0]
+	for _, fd := range s.backings {
+		if used[fd] {
+			kept = append(kept, fd)
+			continue
+		}
+		if s.FDHook != nil {
+			s.FDHook(fd, false)
+		}
+		unix.Close(fd)
+	}
+	s.backings = kept
+}
+
+// BackingFDs are the descriptors behind the space's shared anonymous memory.
+func (s *AddressSpace) BackingFDs() []int { return append([]int(nil), s.backings...) }
 
 // splitAt cuts m in two at a (a page boundary strictly inside m).
 func (s *AddressSpace) splitAt(m *Mapping, a GuestAddr) {

@@ -130,6 +130,8 @@ type signalState struct {
 	hostSigMu sync.Mutex
 	// signalFDs are the process's signalfds (signalfd.go).
 	signalFDs []*SignalFD
+	// childReaping is how the host treats ended children now.
+	childReaping cpu.ChildReaping
 }
 
 // Action returns a copy of the disposition of sig.
@@ -151,7 +153,29 @@ func (p *Process) SetAction(sig int, act SigAction) SigAction {
 	if p.ignoredLocked(sig) {
 		p.dropPendingLocked(sigBit(sig))
 	}
+	if sig == abi.SIGCHLD {
+		p.syncChildReapingLocked()
+	}
 	return old
+}
+
+// syncChildReapingLocked makes the host treat ended children as the guest's
+// SIGCHLD disposition asks: ignored (SIG_IGN) or SA_NOCLDWAIT means no
+// zombies, reaped by the kernel.
+func (p *Process) syncChildReapingLocked() {
+	a := p.actions[abi.SIGCHLD]
+	mode := cpu.ChildrenWaited
+	switch {
+	case a.Handler == abi.SIG_IGN:
+		mode = cpu.ChildrenIgnored
+	case a.Flags&abi.SA_NOCLDWAIT != 0:
+		mode = cpu.ChildrenNoWait
+	}
+	if mode != p.childReaping {
+		if cpu.SetChildReaping(mode) == nil {
+			p.childReaping = mode
+		}
+	}
 }
 
 // dropPendingLocked discards the signals of set from every queue.
@@ -756,6 +780,12 @@ func (p *Process) drainHostSignals() {
 		si := abi.UnmarshalSigInfo(hs.Info[:], 64)
 		var target *Task
 		p.sigMu.Lock()
+		// SA_NOCLDSTOP: a child's stop or continuation sends no SIGCHLD.
+		if si.Signo == abi.SIGCHLD && (si.Code == abi.CLD_STOPPED || si.Code == abi.CLD_CONTINUED) &&
+			p.actions[abi.SIGCHLD].Flags&abi.SA_NOCLDSTOP != 0 {
+			p.sigMu.Unlock()
+			continue
+		}
 		if si.Code == abi.SI_TKILL || (si.Code == abi.SI_USER && int(si.Pid) == unix.Getpid()) {
 			// tgkill aimed at a thread, or a signal the host kernel sent
 			// to the thread that caused it (SIGPIPE, SIGXFSZ).

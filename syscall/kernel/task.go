@@ -54,6 +54,7 @@ type Process struct {
 	special     specialFiles
 	execOptions ExecOptions
 	straceFD    int
+	stderrFD    int // xemu's own copy of its stderr
 	// sigTrampoline is the page holding the kernel's signal return code
 	// (abi.SigFrameLayout.TrampolineCode).
 	sigTrampoline mem.GuestAddr
@@ -155,28 +156,20 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	p.execOptions = cfg.Exec
 	if cfg.StderrFD > 0 {
 		p.Reserve(cfg.StderrFD)
+		p.stderrFD = cfg.StderrFD
 	}
+	p.setupMemFDs()
 	for _, fd := range runtimeFDs {
 		p.Reserve(fd)
 	}
 	t := newTask(p)
 	t.takeExecState(cfg.Mask, cfg.Ignored)
-	e, err := cpu.Open(cpu.Config{Arch: abi.CPU, Space: space, Handler: t})
+	e, err := t.startEngine()
 	if err != nil {
-		return 0, fmt.Errorf("starting the CPU: %w", err)
+		return 0, err
 	}
 	defer e.Close()
-	t.CPU = e
-	// Caught signals stop the main thread's engine straight away.
-	cpu.SetSignalTarget(e)
 	defer cpu.SetSignalTarget(nil)
-	// Each call reads only the registers its arguments occupy; calls the
-	// table does not implement read them all, for --strace.
-	for _, nr := range abi.Numbers {
-		if ent := abi.Lookup(nr); ent != nil && ent.Implemented() {
-			e.SetSyscallArgCount(nr, abi.argRegisters(ent.Args))
-		}
-	}
 
 	target := abi.Target(e)
 	target.Randomize = !cfg.NoRandomize
@@ -206,10 +199,33 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	if err := catchHostSignals(p); err != nil {
 		return 0, fmt.Errorf("catching signals: %w", err)
 	}
+	p.sigMu.Lock()
+	p.syncChildReapingLocked()
+	p.sigMu.Unlock()
 	if err := abi.StartThread(e, img.Entry, stack.SP); err != nil {
 		return 0, err
 	}
 	return t.run(img.Entry)
+}
+
+// startEngine gives the task its CPU.
+func (t *Task) startEngine() (*cpu.Engine, error) {
+	abi := t.P.ABI
+	e, err := cpu.Open(cpu.Config{Arch: abi.CPU, Space: t.P.Mem, Handler: t})
+	if err != nil {
+		return nil, fmt.Errorf("starting the CPU: %w", err)
+	}
+	t.CPU = e
+	// Caught signals stop the main thread's engine straight away.
+	cpu.SetSignalTarget(e)
+	// Each call reads only the registers its arguments occupy; calls the
+	// table does not implement read them all, for --strace.
+	for _, nr := range abi.Numbers {
+		if ent := abi.Lookup(nr); ent != nil && ent.Implemented() {
+			e.SetSyscallArgCount(nr, abi.argRegisters(ent.Args))
+		}
+	}
+	return e, nil
 }
 
 // run executes the task until the process exits.

@@ -1,0 +1,191 @@
+#define _GNU_SOURCE
+#include "fork.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+// /proc/PID/pagemap bits (Documentation/admin-guide/mm/pagemap.rst).
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAP (1ULL << 62)
+#define PM_FILE (1ULL << 61) // a file page or shared anonymous memory
+#define PAGE 4096ULL
+
+// Everything below runs in the child, between a raw clone and execve: only
+// raw system calls and the child's own stack.
+
+static long sys(long nr, long a, long b, long c, long d, long e, long f) {
+  return syscall(nr, a, b, c, d, e, f);
+}
+
+static int write_all(int fd, const void *buf, uint64_t len, uint64_t off) {
+  const char *p = buf;
+  while (len > 0) {
+    long n = sys(SYS_pwrite64, fd, (long)p, (long)len, (long)off, 0, 0);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    p += n;
+    off += (uint64_t)n;
+    len -= (uint64_t)n;
+  }
+  return 0;
+}
+
+static int zero_page(const uint64_t *p) {
+  for (int i = 0; i < (int)(PAGE / 8); i++)
+    if (p[i] != 0)
+      return 0;
+  return 1;
+}
+
+// save_range writes the pages of r the next xemu cannot get back any other
+// way, in runs of contiguous pages.
+static int save_range(int pagemap, int memfd, const xemu_snap_range *r) {
+  uint64_t npages = r->len / PAGE;
+  uint64_t entries[512];
+  uint64_t run = 0, runlen = 0;
+  for (uint64_t i = 0; i < npages; i += 512) {
+    uint64_t n = npages - i < 512 ? npages - i : 512;
+    if (r->mode != XSNAP_ALL) {
+      uint64_t at = (r->host / PAGE + i) * 8;
+      long got = sys(SYS_pread64, pagemap, (long)entries, (long)(n * 8), (long)at, 0, 0);
+      if (got != (long)(n * 8))
+        return -1;
+    }
+    for (uint64_t j = 0; j < n; j++) {
+      uint64_t page = i + j;
+      int keep;
+      if (r->mode == XSNAP_ALL) {
+        keep = 1;
+      } else {
+        uint64_t e = entries[j];
+        keep = (e & PM_SWAP) || ((e & PM_PRESENT) && !(e & PM_FILE));
+        // The next xemu's anonymous memory starts zeroed: a page that was
+        // only read (the zero page) or written back to zero needs no copy.
+        if (keep && r->mode == XSNAP_ANON && zero_page((const uint64_t *)(r->host + page * PAGE)))
+          keep = 0;
+      }
+      if (keep) {
+        if (runlen == 0)
+          run = page;
+        runlen++;
+        continue;
+      }
+      if (runlen > 0 && write_all(memfd, (const void *)(r->host + run * PAGE), runlen * PAGE, r->off + run * PAGE) < 0)
+        return -1;
+      runlen = 0;
+    }
+  }
+  if (runlen > 0 && write_all(memfd, (const void *)(r->host + run * PAGE), runlen * PAGE, r->off + run * PAGE) < 0)
+    return -1;
+  return 0;
+}
+
+static int listed(const int32_t *fds, int n, int fd) {
+  for (int i = 0; i < n; i++)
+    if (fds[i] == fd)
+      return 1;
+  return 0;
+}
+
+struct linux_dirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+// keep_guest_fds clears close-on-exec on the guest's descriptors, so that
+// xemu's exec does not close them, and records which: the next xemu sets it
+// again, since the guest's own exec must still close them.
+static int keep_guest_fds(const xemu_fork_req *r) {
+  int32_t list[1025];
+  uint32_t count = 0;
+  int dir = (int)sys(SYS_openat, AT_FDCWD, (long)"/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+  if (dir < 0)
+    return -1;
+  char buf[4096];
+  for (;;) {
+    long n = sys(SYS_getdents64, dir, (long)buf, sizeof buf, 0, 0, 0);
+    if (n < 0) {
+      sys(SYS_close, dir, 0, 0, 0, 0, 0);
+      return -1;
+    }
+    if (n == 0)
+      break;
+    for (long off = 0; off < n;) {
+      struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+      off += d->d_reclen;
+      if (d->d_name[0] < '0' || d->d_name[0] > '9')
+        continue;
+      int fd = 0;
+      for (const char *c = d->d_name; *c; c++)
+        fd = fd * 10 + (*c - '0');
+      if (fd == dir || fd == r->memfd || listed(r->skip, r->nskip, fd))
+        continue;
+      long fl = sys(SYS_fcntl, fd, F_GETFD, 0, 0, 0, 0);
+      if (fl < 0 || !(fl & FD_CLOEXEC))
+        continue;
+      if (count >= 1024)
+        return -1;
+      sys(SYS_fcntl, fd, F_SETFD, fl & ~FD_CLOEXEC, 0, 0, 0);
+      list[count++] = fd;
+    }
+  }
+  sys(SYS_close, dir, 0, 0, 0, 0, 0);
+  if (write_all(r->memfd, &count, 4, r->fdlist_off) < 0)
+    return -1;
+  return write_all(r->memfd, list, count * 4, r->fdlist_off + 4);
+}
+
+static void child_fail(const xemu_fork_req *r, const char *what) {
+  char msg[160];
+  int n = snprintf(msg, sizeof msg, "xemu: fork: the child could not %s: %s\n", what, strerror(errno));
+  if (n > 0)
+    sys(SYS_write, r->errfd, (long)msg, n, 0, 0, 0);
+  sys(SYS_exit_group, 127, 0, 0, 0, 0, 0);
+}
+
+static void child(const xemu_fork_req *r) {
+  int pagemap = (int)sys(SYS_openat, AT_FDCWD, (long)"/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0, 0, 0);
+  if (pagemap < 0)
+    child_fail(r, "open /proc/self/pagemap");
+  for (int i = 0; i < r->nranges; i++)
+    if (save_range(pagemap, r->memfd, &r->ranges[i]) < 0)
+      child_fail(r, "save its memory");
+  sys(SYS_close, pagemap, 0, 0, 0, 0, 0);
+  if (keep_guest_fds(r) < 0)
+    child_fail(r, "list its descriptors");
+  for (int i = 0; i < r->nkeep; i++)
+    sys(SYS_fcntl, r->keep[i], F_SETFD, 0, 0, 0, 0);
+  // Signals stay blocked across the exec: they wait, pending, for the next
+  // xemu's handlers instead of reaching this one's.
+  sys(SYS_execve, (long)r->path, (long)r->argv, (long)r->envp, 0, 0, 0);
+  child_fail(r, "execute xemu");
+}
+
+int64_t xemu_fork(const xemu_fork_req *r) {
+  uint64_t all = ~0ULL, old = 0;
+  // Raw: glibc's sigprocmask keeps its own two signals unblocked.
+  sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
+  long pid = sys(SYS_clone, (long)r->clone_flags, 0, 0, 0, 0, 0);
+  if (pid == 0)
+    child(r);
+  int err = errno;
+  sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
+  return pid < 0 ? -err : pid;
+}
+
+void xemu_unblock_signals(void) {
+  uint64_t none = 0;
+  sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, 8, 0, 0);
+}

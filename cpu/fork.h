@@ -1,0 +1,51 @@
+// fork of a guest process: a raw clone of the whole host process whose child
+// runs no Go code (only the forking thread survives a fork, so the Go runtime
+// cannot go on there). The child saves the guest memory it must carry over
+// into a memfd and executes a fresh xemu that restores it.
+#ifndef XEMU_FORK_H
+#define XEMU_FORK_H
+
+#include <stdint.h>
+
+// Which pages of a range the child saves.
+enum {
+  XSNAP_ANON = 0, // private anonymous memory: every page ever written
+  XSNAP_FILE = 1, // private file mapping: the pages that are no longer the file's
+  XSNAP_ALL = 2,  // every page (its file cannot be opened again)
+};
+
+typedef struct xemu_snap_range {
+  uint64_t host; // first host byte
+  uint64_t len;  // bytes, a multiple of the page size
+  uint64_t off;  // where its first byte goes in the memfd
+  int32_t mode;  // XSNAP_*
+  int32_t pad;
+} xemu_snap_range;
+
+typedef struct xemu_fork_req {
+  const xemu_snap_range *ranges;
+  int32_t nranges;
+  int32_t memfd;
+  // Where the child writes the guest descriptors whose close-on-exec flag
+  // it cleared so that they survive its exec (uint32 count, int32 each).
+  uint64_t fdlist_off;
+  int32_t nskip;
+  const int32_t *skip; // descriptors that are not the guest's
+  int32_t nkeep;
+  int32_t pad2;
+  const int32_t *keep; // xemu's own descriptors the next xemu takes over
+  uint64_t clone_flags; // exit signal and namespace flags for the host clone
+  const char *path;     // the xemu binary
+  char *const *argv;
+  char *const *envp;
+  int32_t errfd; // where the child reports a failure
+  int32_t pad;
+} xemu_fork_req;
+
+// Returns the child's pid in the parent, or -errno. The child never returns.
+int64_t xemu_fork(const xemu_fork_req *r);
+// Unblocks every signal of the calling thread (a fork child starts with all
+// of them blocked, so none is lost before its handlers are in place).
+void xemu_unblock_signals(void);
+
+#endif

@@ -1,0 +1,188 @@
+package mem
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// A fork child is a new xemu process: it rebuilds this address space from a
+// description of its mappings and the pages that exist nowhere else. Pages
+// of private file mappings the guest never wrote come from their files again;
+// shared memory is mapped again from the object both processes share.
+
+// RestoreKind says how a fork child gets a mapping's memory back.
+type RestoreKind int
+
+const (
+	RestoreAnon       RestoreKind = iota // fresh anonymous memory, then the saved pages
+	RestoreFile                          // the file again, privately, then the saved pages
+	RestoreCopy                          // fresh anonymous memory and every page saved
+	RestoreSharedFile                    // the file again, shared
+	RestoreSharedFD                      // BackingFD, shared (anonymous shared memory)
+)
+
+// ForkMapping is a mapping and how to restore it.
+type ForkMapping struct {
+	Mapping
+	Restore RestoreKind
+}
+
+// ForkSave is host memory of the parent a fork child must save, and how
+// (cpu.SnapMode's values: 0 pages written, 1 pages no longer the file's, 2
+// all). Its bytes go to a data file at DataBase+Phys.
+type ForkSave struct {
+	Host uintptr
+	Phys uint64
+	Len  uint64
+	Mode int32
+}
+
+// ForkState is what a fork child needs to rebuild the address space.
+type ForkState struct {
+	Mappings         []ForkMapping
+	BrkStart, BrkEnd GuestAddr
+	MmapTop          GuestAddr
+}
+
+// Snapshot describes the space for a fork child: its mappings, and the
+// memory the child must save before it leaves this process's image. Gate
+// pages above Limit are the kernel's and are not included.
+func (s *AddressSpace) Snapshot() (ForkState, []ForkSave) {
+	st := ForkState{BrkStart: s.brkStart, BrkEnd: s.brkEnd, MmapTop: s.mmapTop}
+	var saves []ForkSave
+	s.maps.each(func(m *Mapping) bool {
+		if m.Start >= s.Limit {
+			return true
+		}
+		fm := ForkMapping{Mapping: *m}
+		save := ForkSave{Host: s.arena + uintptr(m.Phys), Phys: m.Phys, Len: uint64(m.EOF() - m.Start)}
+		switch {
+		case m.BackingFD > 0:
+			fm.Restore = RestoreSharedFD
+		case m.Shared && sameFile(m):
+			fm.Restore = RestoreSharedFile
+		case m.Dev == 0 && m.Ino == 0:
+			fm.Restore, save.Mode = RestoreAnon, 0
+		case !m.Shared && sameFile(m):
+			fm.Restore, save.Mode = RestoreFile, 1
+		default:
+			// The file is gone or replaced: the child gets a private copy.
+			fm.Restore, save.Mode = RestoreCopy, 2
+		}
+		st.Mappings = append(st.Mappings, fm)
+		if fm.Restore != RestoreSharedFD && fm.Restore != RestoreSharedFile && save.Len > 0 {
+			saves = append(saves, save)
+		}
+		return true
+	})
+	return st, saves
+}
+
+// sameFile: m's file can be opened again by its name.
+func sameFile(m *Mapping) bool {
+	if m.Name == "" || strings.HasSuffix(m.Name, " (deleted)") {
+		return false
+	}
+	var st unix.Stat_t
+	return unix.Stat(m.Name, &st) == nil && st.Dev == m.Dev && st.Ino == m.Ino
+}
+
+// Restore rebuilds a space described by Snapshot in a new process: every
+// mapping at the same guest address and arena offset, and the saved pages
+// read back from data (at dataBase+Phys, where the fork child put them).
+func (s *AddressSpace) Restore(st ForkState, data int, dataBase uint64) error {
+	for i := range st.Mappings {
+		fm := &st.Mappings[i]
+		m := fm.Mapping
+		length := uint64(m.End - m.Start)
+		if !s.phys.allocAt(m.Phys, length) {
+			return fmt.Errorf("restoring %#x-%#x: arena slot taken", m.Start, m.End)
+		}
+		fd := -1
+		switch fm.Restore {
+		case RestoreFile, RestoreSharedFile:
+			mode := unix.O_RDONLY
+			if fm.Restore == RestoreSharedFile && m.Prot&ProtWrite != 0 {
+				mode = unix.O_RDWR
+			}
+			f, err := unix.Open(m.Name, mode|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return fmt.Errorf("restoring %#x-%#x: %s: %w", m.Start, m.End, m.Name, err)
+			}
+			defer unix.Close(f)
+			fd = f
+		case RestoreSharedFD:
+			fd = m.BackingFD
+			if !slices.Contains(s.backings, fd) {
+				s.backings = append(s.backings, fd)
+				if s.FDHook != nil {
+					s.FDHook(fd, true)
+				}
+			}
+		case RestoreCopy:
+			m.Dev, m.Ino = 0, 0
+		}
+		if err := s.backHost(&m, fd); err != nil {
+			return fmt.Errorf("restoring %#x-%#x: %w", m.Start, m.End, err)
+		}
+		nm := m
+		if err := s.install(&nm); err != nil {
+			return err
+		}
+	}
+	s.brkStart, s.brkEnd, s.mmapTop = st.BrkStart, st.BrkEnd, st.MmapTop
+	return s.readSaved(data, dataBase)
+}
+
+// readSaved copies the data file's extents into the arena: it is sparse,
+// holding only the pages the fork child saved.
+func (s *AddressSpace) readSaved(data int, dataBase uint64) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(data, &st); err != nil {
+		return err
+	}
+	end := int64(st.Size)
+	off := int64(dataBase)
+	for off < end {
+		start, err := unix.Seek(data, off, unix.SEEK_DATA)
+		if err == unix.ENXIO {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		stop, err := unix.Seek(data, start, unix.SEEK_HOLE)
+		if err != nil {
+			return err
+		}
+		phys := uint64(start) - dataBase
+		if phys+uint64(stop-start) > s.arenaLen {
+			return fmt.Errorf("saved memory at %#x beyond the arena", phys)
+		}
+		if err := preadFull(data, s.arenaMem[phys:phys+uint64(stop-start)], start); err != nil {
+			return err
+		}
+		off = stop
+	}
+	return nil
+}
+
+func preadFull(fd int, b []byte, off int64) error {
+	for len(b) > 0 {
+		n, err := unix.Pread(fd, b, off)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("saved memory ends early")
+		}
+		b, off = b[n:], off+int64(n)
+	}
+	return nil
+}
