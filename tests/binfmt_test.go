@@ -287,3 +287,20 @@ func TestBinfmtRegistration(t *testing.T) {
 		t.Errorf("after uninstall, executing an AArch64 program: %v, want exec format error", err)
 	}
 }
+
+// TestMarkerNameLaunch: run by the name xemu-binfmt (what install registers
+// on kernels before 5.12, which set no AT_FLAGS_PRESERVE_ARGV0), xemu takes
+// its arguments as the kernel's P flag passes them: FULL-PATH ARGV0 ARGS,
+// none of them options.
+func TestMarkerNameLaunch(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, binfmt.MarkerName)
+	if err := os.Symlink(xemu(t), link); err != nil {
+		t.Fatal(err)
+	}
+	prog := argvProgram(t, aarch64, "static")
+	r := runCmd(t, dir, "", testEnv, link, prog, "given-argv0", "--help", "-L")
+	if r.Exit != 3 || r.Stdout != "argv[0]=given-argv0\nargv[1]=--help\nargv[2]=-L\n" {
+		t.Errorf("%+v", r)
+	}
+}
