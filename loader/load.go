@@ -59,6 +59,13 @@ func Open(guestPath, hostPath string) (*File, error) {
 		}
 		return nil, err
 	}
+	return OpenFD(guestPath, hostPath, fd)
+}
+
+// OpenFD is Open of a file already open on fd, such as the one binfmt_misc
+// hands over (AT_EXECFD) for a program its caller may execute but not read.
+// The File owns fd from then on, also when OpenFD fails.
+func OpenFD(guestPath, hostPath string, fd int) (*File, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		unix.Close(fd)

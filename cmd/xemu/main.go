@@ -38,13 +38,23 @@ const (
 )
 
 const usage = `usage: xemu [options] PROGRAM [ARGS...]
+       xemu binfmt install|uninstall|status [options]   (see xemu binfmt --help)
+       xemu explain [--sysroot DIR] FILE
 
 Runs an ARM (32-bit EABI) or AArch64 Linux program on this host.
+"binfmt" and "explain" as the first argument are commands; run a program of
+that name as ./binfmt or after --.
 
 Options:
 %s
 Environment:
   XEMU_SYSROOT   default for --sysroot
+  XEMU_STRACE    default for --strace-file (programs run through binfmt_misc
+                 get no command line, so these are their options)
+
+When the kernel runs xemu through its binfmt_misc registration (flag P:
+xemu FULL-PATH ARGV0 ARGS..., which AT_FLAGS_PRESERVE_ARGV0 in xemu's auxv
+announces), it runs FULL-PATH with argv[0] ARGV0 and takes no options.
 
 Exit status: the program's own, or if xemu cannot run it:
   64   bad command line
@@ -53,6 +63,9 @@ Exit status: the program's own, or if xemu cannot run it:
   126  not a program xemu runs (not ELF, wrong architecture, corrupt)
   127  no such program
 A program killed by a signal kills xemu with the same signal.
+explain exits as xemu would on FILE (0: it would start it); binfmt exits 1
+when it fails (status: when some ARM or AArch64 programs would not run) and
+77 without root.
 `
 
 // options is the parsed command line.
@@ -69,6 +82,9 @@ type options struct {
 	execFn    string
 	straceFD  int
 	forkState int
+	// execFD is the program's descriptor that binfmt_misc passed
+	// (AT_EXECFD), or -1.
+	execFD int
 }
 
 // The guest runs on the main thread, so that its thread ID is its process ID
@@ -81,7 +97,20 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer) int {
-	var o options
+	o := options{execFD: -1}
+	launched, execFD := binfmtLaunch()
+	o.execFD = execFD
+	if launched {
+		return runBinfmt(o, args, stderr)
+	}
+	if len(args) > 0 {
+		switch args[0] {
+		case "binfmt":
+			return binfmtCommand(args[1:], os.Stdout, stderr)
+		case "explain":
+			return explainCommand(args[1:], os.Stdout, stderr)
+		}
+	}
 	fs := pflag.NewFlagSet("xemu", pflag.ContinueOnError)
 	fs.SetInterspersed(false)
 	fs.SetOutput(io.Discard)
@@ -90,7 +119,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.StringArrayVarP(&o.unsetEnv, "unset", "U", nil, "remove `VAR` from the program's environment")
 	fs.StringVar(&o.argv0, "argv0", "", "pass `NAME` as the program's argv[0]")
 	fs.BoolVar(&o.strace, "strace", false, "log every system call to stderr")
-	fs.StringVar(&o.straceFile, "strace-file", "", "log system calls to `FILE` (implies --strace)")
+	fs.StringVar(&o.straceFile, "strace-file", os.Getenv("XEMU_STRACE"), "log system calls to `FILE` (implies --strace)")
 	fs.BoolVarP(&o.noRandom, "no-randomize", "R", false, "disable address-space randomization")
 	fs.StringVar(&o.execState, "exec-state", "", "signal state handed over by execve (internal)")
 	fs.StringVar(&o.execFn, "execfn", "", "the path the program was executed by (internal)")
@@ -124,6 +153,25 @@ func run(args []string, stderr io.Writer) int {
 	return runProgram(o, rest, stderr)
 }
 
+// runBinfmt runs a program the kernel handed over through binfmt_misc with
+// the P flag: args are FULL-PATH ARGV0 ARGS..., never options (the guest's
+// own arguments may look like them); options come from the environment.
+func runBinfmt(o options, args []string, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintf(stderr, "xemu: started by binfmt_misc without a program\n")
+		return exitUsage
+	}
+	o.sysroot = os.Getenv("XEMU_SYSROOT")
+	o.straceFile = os.Getenv("XEMU_STRACE")
+	prog := args[0]
+	rest := args[1:]
+	if len(rest) > 0 {
+		o.argv0 = rest[0]
+		rest = rest[1:]
+	}
+	return runProgram(o, append([]string{prog}, rest...), stderr)
+}
+
 func runProgram(o options, args []string, stderr io.Writer) int {
 	prog := args[0]
 	fail := func(code int, format string, a ...any) int {
@@ -148,7 +196,13 @@ func runProgram(o options, args []string, stderr io.Writer) int {
 			}
 		}
 	}
-	f, err := loader.Open(prog, hostPath)
+	var f *loader.File
+	var err error
+	if o.execFD >= 0 {
+		f, err = openExecFD(prog, hostPath, o.execFD)
+	} else {
+		f, err = loader.Open(prog, hostPath)
+	}
 	if err != nil {
 		return fail(codeFor(err), "%s: %v", prog, describe(err))
 	}
@@ -276,6 +330,19 @@ func resumeFork(fd int, stderr io.Writer) int {
 		stderr = info.Stderr
 	}
 	return guestEnded(info.Program, status, err, stderr)
+}
+
+// openExecFD opens the program on the descriptor binfmt_misc passed (flags
+// O and C), which may be all xemu can open of an execute-only program. It
+// moves out of the guest's way first: the guest expects its own descriptors
+// from 3 up.
+func openExecFD(prog, hostPath string, fd int) (*loader.File, error) {
+	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 900)
+	unix.Close(fd)
+	if err != nil {
+		return nil, err
+	}
+	return loader.OpenFD(prog, hostPath, high)
 }
 
 // openInterp opens the dynamic loader, from the sysroot first.

@@ -23,7 +23,7 @@ import (
 // execve returns its error to the guest as Linux does.
 
 // maxScriptNesting is BINPRM_MAX_RECURSION: a fifth #! level is ELOOP.
-const maxScriptNesting = 4
+const maxScriptNesting = loader.MaxScriptNesting
 
 // ExecOptions are the command-line options a re-executed xemu needs to run
 // the next program the same way.
@@ -135,7 +135,7 @@ func (t *Task) resolveExec(path string, argv []string) (execTarget, error) {
 			if depth >= maxScriptNesting {
 				return execTarget{}, unix.ELOOP
 			}
-			interp, arg, err := parseShebang(head)
+			interp, arg, err := loader.ParseShebang(head)
 			if err != nil {
 				return execTarget{}, err
 			}
@@ -185,31 +185,6 @@ func (t *Task) resolveExec(path string, argv []string) (execTarget, error) {
 func (t *Task) interpreterExists(ip string) bool {
 	st, err := os.Stat(t.P.FS.Host(ip))
 	return err == nil && st.Mode().IsRegular()
-}
-
-// parseShebang reads a #! line as fs/binfmt_script.c does: the interpreter
-// up to the first blank, then everything after the blanks as one argument.
-func parseShebang(head []byte) (interp, arg string, err error) {
-	line := head[2:]
-	nl := bytes.IndexByte(line, '\n')
-	if nl < 0 {
-		// A line longer than the buffer the kernel reads is ENOEXEC
-		// unless the interpreter itself ends inside it.
-		if len(head) < 256 {
-			nl = len(line)
-		} else {
-			return "", "", unix.ENOEXEC
-		}
-	}
-	s := strings.Trim(string(line[:nl]), " \t")
-	if s == "" {
-		return "", "", unix.ENOEXEC
-	}
-	i := strings.IndexAny(s, " \t")
-	if i < 0 {
-		return s, "", nil
-	}
-	return s[:i], strings.TrimLeft(s[i:], " \t"), nil
 }
 
 func asErrno(err error) error {
