@@ -29,6 +29,10 @@ func xemuGoInterrupt(id C.int, intno C.uint32_t) C.int {
 func xemuGoCodeAlias(id C.int, va C.uint64_t) {
 	e := registry[id].Load()
 	line := mem.GuestAddr(va)
+	if h, ok := e.handler.(CodeHandler); ok {
+		h.CodeWritten(e, line, line+64)
+		return
+	}
 	e.InvalidateCode(line, line+64)
 	for _, a := range e.space.Aliases(line) {
 		e.InvalidateCode(a, a+64)

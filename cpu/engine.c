@@ -165,7 +165,7 @@ static uint32_t sys_hook(uc_engine *uc, uc_arm64_reg reg,
   if (cp->crn == 7 && cp->crm == 5 && cp->op1 == 3 && cp->op2 == 1) {
     uint64_t va = cp->val & ~63ULL;
     uint64_t pte = pt_lookup(x->pt_root, va);
-    if (pte & XPTE_SHARED)
+    if ((pte & XPTE_SHARED) || ((pte & XPTE_PRESENT) && x->ivau_to_go))
       xemuGoCodeAlias(x->id, va);
     else if (pte & XPTE_PRESENT)
       xemu_invalidate_code(x, va, va + 64);

@@ -10,6 +10,10 @@ package cpu
 #cgo LDFLAGS: -Wl,--wrap=gen_intermediate_code_aarch64 -Wl,--wrap=gen_intermediate_code_arm
 #cgo LDFLAGS: -Wl,--wrap=cpu_exec_aarch64 -Wl,--wrap=cpu_exec_arm
 #cgo LDFLAGS: -Wl,--wrap=tlb_reset_dirty_by_vaddr_aarch64 -Wl,--wrap=tlb_reset_dirty_by_vaddr_arm
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_xchgb_aarch64 -Wl,--wrap=helper_atomic_xchgw_le_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_xchgl_le_aarch64 -Wl,--wrap=helper_atomic_xchgq_le_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_xchgb_arm -Wl,--wrap=helper_atomic_xchgw_le_arm
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_xchgl_le_arm -Wl,--wrap=helper_atomic_xchgq_le_arm
 #include "engine.h"
 */
 import "C"
@@ -43,6 +47,23 @@ type Handler interface {
 	// Exception is any other CPU exception (undefined instruction, breakpoint,
 	// alignment); returning true stops emulation so Run reports it.
 	Exception(e *Engine, intno uint32) bool
+}
+
+// CodeHandler is a Handler that decides itself what an IC IVAU reaches: the
+// line on every engine of the process and its aliases (see SetCodeBroadcast).
+type CodeHandler interface {
+	CodeWritten(e *Engine, start, end mem.GuestAddr)
+}
+
+// SetCodeBroadcast sends every IC IVAU to the handler's CodeWritten, not
+// only those on shared pages: with several engines over one memory, code
+// one engine translated is stale when another's thread rewrites it.
+func (e *Engine) SetCodeBroadcast(on bool) {
+	v := 0
+	if on {
+		v = 1
+	}
+	e.c.ivau_to_go = C.int(v)
 }
 
 // Config selects what an engine emulates.
@@ -111,6 +132,10 @@ func open(cfg Config) (*Engine, error) {
 	cfg.Space.SetObserver(e)
 	return e, nil
 }
+
+// SetHandler gives the engine to another handler (an engine reused for a
+// new thread). Call it while the engine does not run.
+func (e *Engine) SetHandler(h Handler) { e.handler = h }
 
 // Close releases the engine.
 func (e *Engine) Close() {

@@ -33,6 +33,9 @@ typedef struct xemu_engine {
   uc_engine *uc;
   int id;
   int arch; // 0 = AArch64, 1 = ARM
+  // Every IC IVAU goes to Go (other engines of the process must see it),
+  // not only those on shared pages.
+  int ivau_to_go;
   uint64_t *pt_root;
   uint64_t trap_base;
   uint64_t trap_page[XTRAP_SLOTS];
@@ -112,6 +115,8 @@ extern __thread xemu_engine *xemu_current;
 extern int xemu_wrap_no_access_check[2];
 extern int xemu_wrap_inline_block_check[2];
 extern int xemu_wrap_parallel[2];
+extern int xemu_wrap_xchg[2];
+extern uint64_t xemu_wrap_xchg_calls[2];
 extern int xemu_wrap_reset_skip[2];
 extern uint64_t xemu_wrap_skipped[2], xemu_wrap_block_checks[2],
     xemu_wrap_parallel_blocks[2], xemu_wrap_mismatch[2],

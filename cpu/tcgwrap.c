@@ -257,6 +257,45 @@ static inline void count(uint64_t *c) {
 TARGET_WRAPPERS(aarch64, 0)
 TARGET_WRAPPERS(arm, 1)
 
+// 6. helper_atomic_xchg{b,w_le,l_le,q_le}_{aarch64,arm}: Unicorn's
+//    atomic_template.h (lines 113-125 in 2.1.4) implements the exchange helper
+//    that TCG's parallel mode calls for SWP as a plain load and store, not a
+//    host atomic, so a SWP racing with a store of another engine loses one of
+//    them (glibc's lock release is a SWP when the CPU has LSE: mutexes lose
+//    wakeups and spinlocks let two threads in). The wrapper exchanges with
+//    the archive's own compare-and-swap helper (a host cmpxchg, after the
+//    same TLB lookup and alignment check), retried until it takes.
+int xemu_wrap_xchg[2] = {1, 1};
+uint64_t xemu_wrap_xchg_calls[2];
+
+#define XCHG_WRAPPER(T, A, SFX, TYPE, ADDR)                                    \
+  TYPE __real_helper_atomic_xchg##SFX##_##T(void *env, ADDR addr, TYPE val,    \
+                                            uint32_t oi);                      \
+  TYPE helper_atomic_cmpxchg##SFX##_##T(void *env, ADDR addr, TYPE cmpv,       \
+                                        TYPE newv, uint32_t oi);               \
+  TYPE __wrap_helper_atomic_xchg##SFX##_##T(void *env, ADDR addr, TYPE val,    \
+                                            uint32_t oi) {                     \
+    if (!xemu_wrap_xchg[A])                                                    \
+      return __real_helper_atomic_xchg##SFX##_##T(env, addr, val, oi);        \
+    count(&xemu_wrap_xchg_calls[A]);                                           \
+    TYPE old = 0;                                                              \
+    for (;;) {                                                                 \
+      TYPE cur = helper_atomic_cmpxchg##SFX##_##T(env, addr, old, val, oi);    \
+      if (cur == old)                                                          \
+        return old;                                                            \
+      old = cur;                                                               \
+    }                                                                          \
+  }
+
+XCHG_WRAPPER(aarch64, 0, b, uint32_t, uint64_t)
+XCHG_WRAPPER(aarch64, 0, w_le, uint32_t, uint64_t)
+XCHG_WRAPPER(aarch64, 0, l_le, uint32_t, uint64_t)
+XCHG_WRAPPER(aarch64, 0, q_le, uint64_t, uint64_t)
+XCHG_WRAPPER(arm, 1, b, uint32_t, uint32_t)
+XCHG_WRAPPER(arm, 1, w_le, uint32_t, uint32_t)
+XCHG_WRAPPER(arm, 1, l_le, uint32_t, uint32_t)
+XCHG_WRAPPER(arm, 1, q_le, uint64_t, uint32_t)
+
 // DC ZVA block size. Unicorn's AArch64 CPUs report 64 bytes (DCZID_EL0 = 4,
 // cpu64.c:81) where qemu's `max` reports 512; glibc's memset then issues 8x the
 // DC ZVA instructions, each through xemu's SYS hook. ARMCPU.dcz_blocksize

@@ -50,7 +50,7 @@ type ForkState struct {
 // Snapshot describes the space for a fork child: its mappings, and the
 // memory the child must save before it leaves this process's image. Gate
 // pages above Limit are the kernel's and are not included.
-func (s *AddressSpace) Snapshot() (ForkState, []ForkSave) {
+func (s *AddressSpace) snapshotLocked() (ForkState, []ForkSave) {
 	st := ForkState{BrkStart: s.brkStart, BrkEnd: s.brkEnd, MmapTop: s.mmapTop}
 	var saves []ForkSave
 	s.maps.each(func(m *Mapping) bool {
@@ -93,7 +93,7 @@ func sameFile(m *Mapping) bool {
 // Restore rebuilds a space described by Snapshot in a new process: every
 // mapping at the same guest address and arena offset, and the saved pages
 // read back from data (at dataBase+Phys, where the fork child put them).
-func (s *AddressSpace) Restore(st ForkState, data int, dataBase uint64) error {
+func (s *AddressSpace) restoreLocked(st ForkState, data int, dataBase uint64) error {
 	for i := range st.Mappings {
 		fm := &st.Mappings[i]
 		m := fm.Mapping

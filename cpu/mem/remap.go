@@ -5,7 +5,7 @@ import (
 )
 
 // Remap is mremap: resize the mapping at old, moving it if allowed.
-func (s *AddressSpace) Remap(old GuestAddr, oldLen, newLen uint64, mayMove, fixed bool, newAddr GuestAddr) (GuestAddr, error) {
+func (s *AddressSpace) remapLocked(old GuestAddr, oldLen, newLen uint64, mayMove, fixed bool, newAddr GuestAddr) (GuestAddr, error) {
 	if uint64(old)%PageSize != 0 || newLen == 0 || (fixed && !mayMove) || wrapsPageUp(oldLen) || wrapsPageUp(newLen) {
 		return 0, unix.EINVAL
 	}
@@ -29,7 +29,7 @@ func (s *AddressSpace) Remap(old GuestAddr, oldLen, newLen uint64, mayMove, fixe
 	}
 	if newLen <= oldLen {
 		if newLen < oldLen {
-			s.Unmap(old+GuestAddr(newLen), oldLen-newLen)
+			s.unmapLocked(old+GuestAddr(newLen), oldLen-newLen)
 		}
 		return old, nil
 	}
@@ -100,10 +100,16 @@ func (s *AddressSpace) move(m *Mapping, old GuestAddr, oldLen, newLen uint64, ds
 		return 0, unix.ENOMEM
 	}
 	srcPhys := m.Phys + uint64(old-m.Start)
+	// The host pages move away from the old slot: first every engine must
+	// stop reaching them there (no guest access until the new entries exist).
+	s.pt.set(uint64(old), uint64(old)+oldLen, 0, 0)
+	s.staleTLB = true
+	s.settle()
 	_, _, e := unix.Syscall6(unix.SYS_MREMAP, s.arena+uintptr(srcPhys), uintptr(oldLen), uintptr(newLen),
 		unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, s.arena+uintptr(phys), 0)
 	if e != 0 {
 		s.phys.free(phys, newLen)
+		s.writePTEs(m)
 		return 0, e
 	}
 	// The old slot is a hole in the reservation now: reserve it again.
@@ -134,21 +140,19 @@ func (s *AddressSpace) move(m *Mapping, old GuestAddr, oldLen, newLen uint64, ds
 	if err != nil {
 		return 0, err
 	}
-	if s.observer != nil {
-		s.observer.FlushTLB()
-	}
+	s.staleTLB = true
 	return dst, nil
 }
 
 // SetBrk sets the start of the heap (the page after the program's highest
 // segment, as Linux places it).
-func (s *AddressSpace) SetBrk(start GuestAddr) {
+func (s *AddressSpace) setBrkLocked(start GuestAddr) {
 	s.brkStart, s.brkEnd = start, start
 }
 
 // Brk is the brk system call: grow or shrink the heap and return its end.
 // Like Linux it returns the old end when the request cannot be met.
-func (s *AddressSpace) Brk(want GuestAddr) GuestAddr {
+func (s *AddressSpace) brkLocked(want GuestAddr) GuestAddr {
 	// Out of range (a wrapping round-up included): the break stays.
 	if want < s.brkStart || uint64(want) > uint64(s.Limit) || wrapsPageUp(uint64(want)) {
 		return s.brkEnd
@@ -159,13 +163,13 @@ func (s *AddressSpace) Brk(want GuestAddr) GuestAddr {
 		if !s.free(oldTop, uint64(newTop-oldTop)) {
 			return s.brkEnd
 		}
-		if _, err := s.Map(MapRequest{Addr: oldTop, Length: uint64(newTop - oldTop), Prot: ProtRead | ProtWrite,
+		if _, err := s.mapLocked(MapRequest{Addr: oldTop, Length: uint64(newTop - oldTop), Prot: ProtRead | ProtWrite,
 			Fixed: true, NoReplace: true, FD: -1, Name: "[heap]"}); err != nil {
 			return s.brkEnd
 		}
 		s.mergeHeap(oldTop)
 	case newTop < oldTop:
-		s.Unmap(newTop, uint64(oldTop-newTop))
+		s.unmapLocked(newTop, uint64(oldTop-newTop))
 	}
 	s.brkEnd = want
 	return s.brkEnd
@@ -185,4 +189,4 @@ func (s *AddressSpace) mergeHeap(a GuestAddr) {
 }
 
 // BrkRange is the heap's start and current end.
-func (s *AddressSpace) BrkRange() (GuestAddr, GuestAddr) { return s.brkStart, s.brkEnd }
+func (s *AddressSpace) brkRangeLocked() (GuestAddr, GuestAddr) { return s.brkStart, s.brkEnd }

@@ -5,6 +5,7 @@
 package mem
 
 import (
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -101,6 +102,10 @@ type AddressSpace struct {
 	backings []int
 	FDHook   func(fd int, open bool)
 	FDBase   int
+
+	mu          sync.Mutex // see locking.go
+	staleTLB    bool
+	pendingFree []pendingFree
 }
 
 // New reserves the arena and an empty page table.
@@ -155,20 +160,20 @@ func (s *AddressSpace) Arena() (uintptr, uint64) { return s.arena, s.arenaLen }
 func (s *AddressSpace) PageTableRoot() uintptr { return s.pt.RootAddr() }
 
 // SetMmapTop sets where top-down allocation starts (below the stack).
-func (s *AddressSpace) SetMmapTop(a GuestAddr) { s.mmapTop = GuestAddr(pageDown(uint64(a))) }
+func (s *AddressSpace) setMmapTopLocked(a GuestAddr) { s.mmapTop = GuestAddr(pageDown(uint64(a))) }
 
 // Mappings returns a copy of the mappings in address order.
-func (s *AddressSpace) Mappings() []Mapping {
+func (s *AddressSpace) mappingsLocked() []Mapping {
 	out := make([]Mapping, 0, s.maps.n)
 	s.maps.each(func(m *Mapping) bool { out = append(out, *m); return true })
 	return out
 }
 
 // Count is the number of mappings.
-func (s *AddressSpace) Count() int { return s.maps.n }
+func (s *AddressSpace) countLocked() int { return s.maps.n }
 
 // Find returns the mapping containing a.
-func (s *AddressSpace) Find(a GuestAddr) (Mapping, bool) {
+func (s *AddressSpace) findLocked(a GuestAddr) (Mapping, bool) {
 	if m := s.maps.find(a); m != nil {
 		return *m, true
 	}
@@ -192,7 +197,7 @@ type MapRequest struct {
 }
 
 // Map creates a mapping and returns its address.
-func (s *AddressSpace) Map(r MapRequest) (GuestAddr, error) {
+func (s *AddressSpace) mapLocked(r MapRequest) (GuestAddr, error) {
 	if r.Length == 0 || r.Offset%PageSize != 0 {
 		return 0, unix.EINVAL
 	}
@@ -273,7 +278,7 @@ func (s *AddressSpace) Map(r MapRequest) (GuestAddr, error) {
 		return 0, err
 	}
 	if replaced && s.observer != nil {
-		s.observer.FlushTLB()
+		s.staleTLB = true
 	}
 	return addr, nil
 }
@@ -283,7 +288,7 @@ func (s *AddressSpace) Map(r MapRequest) (GuestAddr, error) {
 // 0xffff0000. The guest runs and reads it, but cannot change it: mmap,
 // munmap, mprotect and mremap stop at Limit, and system calls that copy from
 // guest memory refuse it, as Linux's access_ok refuses kernel addresses.
-func (s *AddressSpace) MapGate(at GuestAddr, content []byte, prot Prot, name string) error {
+func (s *AddressSpace) mapGateLocked(at GuestAddr, content []byte, prot Prot, name string) error {
 	length := pageUp(uint64(len(content)))
 	end := uint64(at) + length
 	if uint64(at)%PageSize != 0 || length == 0 || uint64(at) < uint64(s.Limit) || end < uint64(at) || end > 1<<48 {
@@ -383,11 +388,10 @@ func (s *AddressSpace) install(m *Mapping) error {
 	return nil
 }
 
-// release gives m's arena slot back, leaving it reserved but empty.
+// release gives m's arena slot back, leaving it reserved but empty, once no
+// engine can reach it any more (settle).
 func (s *AddressSpace) release(m *Mapping) {
-	length := uint64(m.End - m.Start)
-	reserve(s.arena+uintptr(m.Phys), length)
-	s.phys.free(m.Phys, length)
+	s.pendingFree = append(s.pendingFree, pendingFree{m.Phys, uint64(m.End - m.Start)})
 }
 
 // free reports whether [a, a+length) is inside user space and unmapped.
@@ -422,7 +426,7 @@ func (s *AddressSpace) findFree(length uint64, top GuestAddr) (GuestAddr, bool) 
 }
 
 // Unmap removes the mappings in [addr, addr+length).
-func (s *AddressSpace) Unmap(addr GuestAddr, length uint64) error {
+func (s *AddressSpace) unmapLocked(addr GuestAddr, length uint64) error {
 	if uint64(addr)%PageSize != 0 || length == 0 || wrapsPageUp(length) {
 		return unix.EINVAL
 	}
@@ -431,7 +435,7 @@ func (s *AddressSpace) Unmap(addr GuestAddr, length uint64) error {
 		return unix.EINVAL
 	}
 	if s.unmapRange(addr, GuestAddr(end)) && s.observer != nil {
-		s.observer.FlushTLB()
+		s.staleTLB = true
 	}
 	return nil
 }
@@ -524,7 +528,7 @@ func (s *AddressSpace) sweepBackings() {
 }
 
 // BackingFDs are the descriptors behind the space's shared anonymous memory.
-func (s *AddressSpace) BackingFDs() []int { return append([]int(nil), s.backings...) }
+func (s *AddressSpace) backingFDsLocked() []int { return append([]int(nil), s.backings...) }
 
 // splitAt cuts m in two at a (a page boundary strictly inside m).
 func (s *AddressSpace) splitAt(m *Mapping, a GuestAddr) {
@@ -545,7 +549,7 @@ func (s *AddressSpace) splitAt(m *Mapping, a GuestAddr) {
 }
 
 // Protect changes the permissions of [addr, addr+length), which must be mapped.
-func (s *AddressSpace) Protect(addr GuestAddr, length uint64, prot Prot) error {
+func (s *AddressSpace) protectLocked(addr GuestAddr, length uint64, prot Prot) error {
 	if uint64(addr)%PageSize != 0 {
 		return unix.EINVAL
 	}
@@ -567,14 +571,29 @@ func (s *AddressSpace) Protect(addr GuestAddr, length uint64, prot Prot) error {
 	}
 	// Shared mappings write through to their object: the host's permission
 	// must follow (and may be refused, as for a file opened read-only).
+	// Write permission is added on the host first (it may be refused) and
+	// taken away last, once no engine holds a writable TLB entry.
+	var readOnly []*Mapping
 	for _, m := range s.maps.overlapping(addr, end) {
-		if m.Shared && m.Prot&ProtWrite != prot&ProtWrite {
+		if m.Shared && m.Prot&ProtWrite == 0 && prot&ProtWrite != 0 {
 			_, _, e := unix.Syscall(unix.SYS_MPROTECT, s.arena+uintptr(m.Phys), uintptr(m.End-m.Start), uintptr(hostSharedProt(prot)))
 			if e != 0 {
 				return e
 			}
 		}
+		if m.Shared && m.Prot&ProtWrite != 0 && prot&ProtWrite == 0 {
+			readOnly = append(readOnly, m)
+		}
 	}
+	defer func() {
+		if len(readOnly) > 0 {
+			s.staleTLB = true
+			s.settle()
+			for _, m := range readOnly {
+				unix.Syscall(unix.SYS_MPROTECT, s.arena+uintptr(m.Phys), uintptr(m.End-m.Start), uintptr(hostSharedProt(m.Prot)))
+			}
+		}
+	}()
 	// Code is dropped both when EXEC is added (the bytes may have changed while
 	// the page was not executable: stores to it are not watched then) and when
 	// it is removed: translated code is keyed by guest address and arena
@@ -592,7 +611,7 @@ func (s *AddressSpace) Protect(addr GuestAddr, length uint64, prot Prot) error {
 		}
 	}
 	if s.observer != nil {
-		s.observer.FlushTLB()
+		s.staleTLB = true
 		for _, m := range execChanged {
 			s.observer.InvalidateCode(m.Start, m.End)
 		}
@@ -614,7 +633,7 @@ func (s *AddressSpace) covered(start, end GuestAddr) bool {
 
 // Aliases lists the guest addresses, other than va itself, that map the same
 // file byte as va: the other views of a JIT's double-mapped code.
-func (s *AddressSpace) Aliases(va GuestAddr) []GuestAddr {
+func (s *AddressSpace) aliasesLocked(va GuestAddr) []GuestAddr {
 	m := s.maps.find(va)
 	if m == nil || !m.Shared || (m.Dev == 0 && m.Ino == 0) {
 		return nil
@@ -641,8 +660,8 @@ type HostRange struct {
 // HostRanges splits [a, a+n) by mapping and gives the host memory of each
 // piece, for host calls that act on memory itself (madvise, msync, mincore).
 // ENOMEM if part of the range is not mapped, as Linux says.
-func (s *AddressSpace) HostRanges(a GuestAddr, n uint64) ([]HostRange, error) {
-	out, complete := s.MappedRanges(a, n)
+func (s *AddressSpace) hostRangesLocked(a GuestAddr, n uint64) ([]HostRange, error) {
+	out, complete := s.mappedRangesLocked(a, n)
 	if !complete {
 		return nil, unix.ENOMEM
 	}
@@ -652,7 +671,7 @@ func (s *AddressSpace) HostRanges(a GuestAddr, n uint64) ([]HostRange, error) {
 // MappedRanges is HostRanges over only the mapped pieces of [a, a+n);
 // complete says whether nothing was missing. Linux's madvise acts on the
 // mapped pieces of a range with holes and then reports ENOMEM.
-func (s *AddressSpace) MappedRanges(a GuestAddr, n uint64) (out []HostRange, complete bool) {
+func (s *AddressSpace) mappedRangesLocked(a GuestAddr, n uint64) (out []HostRange, complete bool) {
 	end := GuestAddr(pageUp(uint64(a) + n))
 	if uint64(end) < uint64(a) || uint64(end) > uint64(s.Limit) {
 		return nil, false
@@ -668,7 +687,7 @@ func (s *AddressSpace) MappedRanges(a GuestAddr, n uint64) (out []HostRange, com
 // if the file (still at m.Name, the same inode) has grown to cover a, the
 // mapping takes the new size, its pages become accessible, and the access
 // can be made again; otherwise it reports false (the fault is a SIGBUS).
-func (s *AddressSpace) FileGrew(a GuestAddr) bool {
+func (s *AddressSpace) fileGrewLocked(a GuestAddr) bool {
 	m := s.maps.find(a)
 	if m == nil || !m.SizedFile || a < m.EOF() {
 		return false
@@ -685,7 +704,7 @@ func (s *AddressSpace) FileGrew(a GuestAddr) bool {
 		return false
 	}
 	if s.observer != nil {
-		s.observer.FlushTLB()
+		s.staleTLB = true
 	}
 	return true
 }

@@ -313,16 +313,24 @@ func Resume(fd int) (Resumed, int, error) {
 	if err != nil {
 		return info, 0, fmt.Errorf("reserving guest memory: %w", err)
 	}
-	defer space.Close()
+	// Other threads may still run guest code as the process ends: their
+	// memory and engines stay until the exit (teardown).
+	var p *Process
+	defer func() {
+		if p == nil || !p.multi.Load() {
+			space.Close()
+		}
+	}()
 	if abi.KernelPages != nil {
 		if err := abi.KernelPages(space); err != nil {
 			return info, 0, fmt.Errorf("mapping the kernel's pages: %w", err)
 		}
 	}
-	p := &Process{ABI: abi, Mem: space, FS: &guestfs.FS{Sysroot: st.Sysroot, Exe: st.Exe},
+	p = &Process{ABI: abi, Mem: space, FS: &guestfs.FS{Sysroot: st.Sysroot, Exe: st.Exe},
 		ExePath: st.ExePath, Argv: st.Argv, Auxv: st.Auxv, Reserved: map[int]bool{},
 		HWCap: st.HWCap, HWCap2: st.HWCap2, CPUID: st.CPUID, Personality: st.Personality,
 		Limits: st.Limits, sigTrampoline: st.Trampoline}
+	p.initThreads()
 	p.execOptions.Args = st.ExecArgs
 	p.stderrFD = st.StderrFD
 	p.setupMemFDs()
@@ -355,6 +363,7 @@ func Resume(fd int) (Resumed, int, error) {
 		p.Reserve(fd)
 	}
 	t := newTask(p)
+	t.mainThread = true
 	copy(p.actions[:], st.Actions)
 	t.mask = st.Mask
 	t.altStack = st.AltStack
@@ -364,7 +373,11 @@ func Resume(fd int) (Resumed, int, error) {
 	if err != nil {
 		return info, 0, err
 	}
-	defer e.Close()
+	defer func() {
+		if !p.multi.Load() {
+			e.Close()
+		}
+	}()
 	defer cpu.SetSignalTarget(nil)
 	if err := e.RestoreRegs(&st.Regs); err != nil {
 		return info, 0, err

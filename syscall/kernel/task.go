@@ -49,6 +49,7 @@ type Process struct {
 	exited      bool
 
 	signalState
+	processThreads
 	// tasks are the process's threads by TID.
 	tasks       map[int]*Task
 	special     specialFiles
@@ -74,6 +75,7 @@ type Task struct {
 	Time64        bool // the call being handled takes 64-bit timespecs
 
 	taskSignals
+	threadState
 	// hostTID is the host thread the task runs on (a kick goes there).
 	hostTID int
 	// lastFault says what the last fault was, for the note printed if
@@ -141,14 +143,22 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	if err != nil {
 		return 0, fmt.Errorf("reserving guest memory: %w", err)
 	}
-	defer space.Close()
+	// Other threads may still run guest code as the process ends: their
+	// memory and engines stay until the exit (teardown).
+	var p *Process
+	defer func() {
+		if p == nil || !p.multi.Load() {
+			space.Close()
+		}
+	}()
 	if abi.KernelPages != nil {
 		if err := abi.KernelPages(space); err != nil {
 			return 0, fmt.Errorf("mapping the kernel's pages: %w", err)
 		}
 	}
-	p := &Process{ABI: abi, Mem: space, FS: &guestfs.FS{Sysroot: cfg.Sysroot, Exe: cfg.Exe},
+	p = &Process{ABI: abi, Mem: space, FS: &guestfs.FS{Sysroot: cfg.Sysroot, Exe: cfg.Exe},
 		ExePath: f.Path, Argv: cfg.Argv, Strace: cfg.Strace, Reserved: map[int]bool{}}
+	p.initThreads()
 	if cfg.StraceFD > 0 {
 		p.Reserve(cfg.StraceFD)
 		p.straceFD = cfg.StraceFD
@@ -163,12 +173,17 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 		p.Reserve(fd)
 	}
 	t := newTask(p)
+	t.mainThread = true
 	t.takeExecState(cfg.Mask, cfg.Ignored)
 	e, err := t.startEngine()
 	if err != nil {
 		return 0, err
 	}
-	defer e.Close()
+	defer func() {
+		if !p.multi.Load() {
+			e.Close()
+		}
+	}()
 	defer cpu.SetSignalTarget(nil)
 
 	target := abi.Target(e)
@@ -210,14 +225,28 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 
 // startEngine gives the task its CPU.
 func (t *Task) startEngine() (*cpu.Engine, error) {
-	abi := t.P.ABI
-	e, err := cpu.Open(cpu.Config{Arch: abi.CPU, Space: t.P.Mem, Handler: t})
+	e, err := t.P.openEngine(t)
+	if err != nil {
+		return nil, err
+	}
+	t.CPU = e
+	if t.P.multi.Load() {
+		e.SetCodeBroadcast(true)
+	} else {
+		// Caught signals stop the main thread's engine straight away.
+		cpu.SetSignalTarget(e)
+	}
+	return e, nil
+}
+
+// openEngine makes an engine over the process's memory for handler t.
+func (p *Process) openEngine(t *Task) (*cpu.Engine, error) {
+	abi := p.ABI
+	e, err := cpu.Open(cpu.Config{Arch: abi.CPU, Space: p.Mem, Handler: t})
 	if err != nil {
 		return nil, fmt.Errorf("starting the CPU: %w", err)
 	}
-	t.CPU = e
-	// Caught signals stop the main thread's engine straight away.
-	cpu.SetSignalTarget(e)
+	p.Mem.SetObserver(p)
 	// Each call reads only the registers its arguments occupy; calls the
 	// table does not implement read them all, for --strace.
 	for _, nr := range abi.Numbers {
@@ -231,8 +260,19 @@ func (t *Task) startEngine() (*cpu.Engine, error) {
 // run executes the task until the process exits.
 func (t *Task) run(pc uint64) (int, error) {
 	for {
+		t.leaveKernel()
 		stop := t.CPU.Run(pc)
+		t.enterKernel()
 		if t.P.exited {
+			return t.exitResult()
+		}
+		if t.threadExited {
+			if !t.mainThread {
+				return 0, nil
+			}
+			// The main thread ended alone: the process goes on until
+			// its last thread ends (or exit_group).
+			<-t.P.done
 			return t.exitResult()
 		}
 		switch stop.Kind {
@@ -302,6 +342,8 @@ func (t *Task) Exception(e *cpu.Engine, intno uint32) bool { return true }
 // Syscall implements cpu.Handler: decode, dispatch, encode the result, and
 // deliver the signals that are due when the call returns.
 func (t *Task) Syscall(e *cpu.Engine) {
+	t.enterKernel()
+	defer t.leaveKernel()
 	nr, raw := e.SyscallNr(), e.SyscallArgs()
 	abi := t.P.ABI
 	ent := abi.Lookup(nr)
@@ -424,8 +466,13 @@ func (t *Task) tracef(format string, args ...any) {
 // Exit ends the process with status (exit_group, or exit of the last thread).
 func (t *Task) Exit(status int) {
 	t.P.exitStatus = status & 0xff
+	// Robust futexes of every thread are released as each would at its exit.
+	for _, o := range t.P.taskList() {
+		o.exitRobustList()
+	}
 	t.P.exited = true
 	t.CPU.RequestStop()
+	t.P.endProcess()
 	if f, ok := t.P.Strace.(*os.File); ok {
 		f.Sync()
 	}

@@ -42,11 +42,12 @@ func armCacheflush(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if _, err := t.P.Mem.HostRanges(start, uint64(end-start)); err != nil {
 		return 0, unix.EFAULT
 	}
-	t.CPU.InvalidateCode(start, end)
+	// Every engine of the process drops it (threads run on their own).
+	t.P.InvalidateCode(start, end)
 	for page := start &^ (mem.PageSize - 1); page < end; page += mem.PageSize {
 		lo, hi := max(page, start), min(page+mem.PageSize, end)
 		for _, alias := range t.P.Mem.Aliases(page) {
-			t.CPU.InvalidateCode(alias+(lo-page), alias+(hi-page))
+			t.P.InvalidateCode(alias+(lo-page), alias+(hi-page))
 		}
 	}
 	return 0, nil

@@ -52,6 +52,10 @@ func clone(t *kernel.Task, a kernel.Args) (uint64, error) {
 }
 
 func fork(t *kernel.Task, c kernel.CloneArgs) (uint64, error) {
+	if c.Flags&kernel.CLONE_THREAD != 0 {
+		tid, err := t.NewThread(c)
+		return uint64(tid), err
+	}
 	pid, err := t.Fork(c)
 	return uint64(pid), err
 }

@@ -14,13 +14,9 @@ func exitGroup(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return 0, nil
 }
 
-// exit ends the calling thread; with one thread per process (for now) that
-// ends the process. The thread's clear_child_tid word is cleared first.
+// exit ends the calling thread; the last thread's exit ends the process.
 func exitThread(t *kernel.Task, a kernel.Args) (uint64, error) {
-	if t.ClearChildTID != 0 {
-		t.PutU32(t.ClearChildTID, 0)
-	}
-	t.Exit(a.Int(0))
+	t.ExitThread(a.Int(0))
 	return 0, nil
 }
 

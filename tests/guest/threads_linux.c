@@ -1,0 +1,87 @@
+// Thread behaviour qemu-user gets wrong (it deadlocks on a robust mutex whose
+// owner died, having no robust-list processing), so the program checks
+// itself: EOWNERDEAD after a thread and after a forked process die holding a
+// robust mutex, and a fault in one thread killing the whole process while
+// others run.
+// xemu-test: oracle=self
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int failures;
+
+static void check(const char *what, int ok) {
+	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
+	failures += !ok;
+}
+
+static pthread_mutex_t robust;
+
+static void *die_holding(void *arg) {
+	pthread_mutex_lock(arg);
+	return NULL; // ends with the lock held
+}
+
+static void *spin(void *arg) {
+	for (;;)
+		;
+	return NULL;
+}
+
+static void *fault(void *arg) {
+	usleep(20000);
+	*(volatile int *)8 = 1;
+	return NULL;
+}
+
+int main(void) {
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(&robust, &attr);
+	pthread_t t;
+	pthread_create(&t, NULL, die_holding, &robust);
+	pthread_join(t, NULL);
+	int r = pthread_mutex_lock(&robust);
+	check("thread died holding a robust mutex: EOWNERDEAD", r == EOWNERDEAD);
+	if (r == EOWNERDEAD) {
+		pthread_mutex_consistent(&robust);
+		pthread_mutex_unlock(&robust);
+	}
+
+	// Across processes: a process-shared robust mutex in shared memory.
+	pthread_mutex_t *shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(shared, &attr);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		pthread_mutex_lock(shared);
+		_exit(0); // dies holding it
+	}
+	waitpid(pid, NULL, 0);
+	r = pthread_mutex_lock(shared);
+	check("process died holding a shared robust mutex: EOWNERDEAD", r == EOWNERDEAD);
+
+	// One thread's fault kills the process, the others included.
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		pthread_t s1, s2, f;
+		pthread_create(&s1, NULL, spin, NULL);
+		pthread_create(&s2, NULL, spin, NULL);
+		pthread_create(&f, NULL, fault, NULL);
+		pthread_join(f, NULL);
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	check("a faulting thread kills the process with SIGSEGV", WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+	return failures != 0;
+}
