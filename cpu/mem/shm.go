@@ -8,6 +8,7 @@ import (
 const (
 	hostShmRdonly = 0o10000
 	hostShmRemap  = 0o40000
+	hostShmExec   = 0o100000
 )
 
 // attachHost attaches m's System V segment in m's arena slot, replacing the
@@ -15,7 +16,7 @@ const (
 // every process attaching it, native ones included, sees the same memory.
 // The host maps it writable unless the guest may only read it (SHM_RDONLY:
 // Linux refuses to make such an attach writable later, and so does the
-// host). Releasing the slot (release) maps the reservation back over it,
+// host), and checks the segment's permissions as Linux's shmat would. Releasing the slot (release) maps the reservation back over it,
 // which detaches it on the host.
 func (s *AddressSpace) attachHost(m *Mapping) error {
 	if m.Offset != 0 {
@@ -24,6 +25,11 @@ func (s *AddressSpace) attachHost(m *Mapping) error {
 	flags := uintptr(hostShmRemap)
 	if m.Prot&ProtWrite == 0 {
 		flags |= hostShmRdonly
+	}
+	// SHM_EXEC asks for the segment's execute permission (ipcperms with
+	// S_IXUGO): the host checks it.
+	if m.Prot&ProtExec != 0 {
+		flags |= hostShmExec
 	}
 	host := s.arena + uintptr(m.Phys)
 	got, _, e := unix.Syscall(unix.SYS_SHMAT, uintptr(m.ShmID), host, flags)
