@@ -88,6 +88,9 @@ func shmctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	case abi.IPC_RMID, abi.SHM_LOCK, abi.SHM_UNLOCK:
 		return host(cmd, nil)
 	case abi.IPC_INFO:
+		if old {
+			return 0, unix.EINVAL // struct shminfo, not shminfo64
+		}
 		si := new(abi.Shminfo64)
 		r, err := host(cmd, unsafe.Pointer(si))
 		if err != nil {
