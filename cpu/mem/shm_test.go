@@ -94,3 +94,40 @@ func TestShmAliases(t *testing.T) {
 		t.Errorf("aliases of %#x: %#x", a+8, got)
 	}
 }
+
+// TestShmRemap: mremap moves an attach (the host's mremap keeps the segment
+// behind it) and the moved mapping keeps its shm identity and offset.
+func TestShmRemap(t *testing.T) {
+	s, _ := newSpace(t)
+	id := newSegment(t, 2*pg)
+	a, err := s.Map(MapRequest{Addr: 0x100000, Fixed: true, Length: 2 * pg, Prot: pRW, Shared: true, FD: -1, Shm: true, ShmID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(a+pg, []byte("moved")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Remap(a+pg, pg, pg, true, true, 0x400000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := s.Find(b)
+	if !ok || !m.Shm || m.ShmID != id || m.Offset != pg {
+		t.Fatalf("moved piece: %+v", m)
+	}
+	got := make([]byte, 5)
+	if err := s.Read(b, got); err != nil || string(got) != "moved" {
+		t.Errorf("read after the move: %q %v", got, err)
+	}
+	// shmdt at the attach's start leaves the moved piece: its distance from
+	// a is not its segment offset (ksys_shmdt's test), as on Linux.
+	if err := s.DetachShm(a); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Find(b); !ok {
+		t.Error("shmdt took a piece moved away from the attach")
+	}
+	if n := nattch(t, id); n != 1 {
+		t.Errorf("nattch %d, want 1 (the moved piece)", n)
+	}
+}
