@@ -22,6 +22,7 @@ const (
 	RestoreCopy                          // fresh anonymous memory and every page saved
 	RestoreSharedFile                    // the file again, shared
 	RestoreSharedFD                      // BackingFD, shared (anonymous shared memory)
+	RestoreShm                           // the System V segment attached again
 )
 
 // ForkMapping is a mapping and how to restore it.
@@ -60,6 +61,8 @@ func (s *AddressSpace) snapshotLocked() (ForkState, []ForkSave) {
 		fm := ForkMapping{Mapping: *m}
 		save := ForkSave{Host: s.arena + uintptr(m.Phys), Phys: m.Phys, Len: uint64(m.EOF() - m.Start)}
 		switch {
+		case m.Shm:
+			fm.Restore = RestoreShm
 		case m.BackingFD > 0:
 			fm.Restore = RestoreSharedFD
 		case m.Shared && sameFile(m):
@@ -73,7 +76,7 @@ func (s *AddressSpace) snapshotLocked() (ForkState, []ForkSave) {
 			fm.Restore, save.Mode = RestoreCopy, 2
 		}
 		st.Mappings = append(st.Mappings, fm)
-		if fm.Restore != RestoreSharedFD && fm.Restore != RestoreSharedFile && save.Len > 0 {
+		if fm.Restore != RestoreSharedFD && fm.Restore != RestoreSharedFile && fm.Restore != RestoreShm && save.Len > 0 {
 			saves = append(saves, save)
 		}
 		return true

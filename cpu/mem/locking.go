@@ -172,3 +172,10 @@ func (s *AddressSpace) Restore(st ForkState, data int, dataBase uint64) error {
 	defer s.unlock()
 	return s.restoreLocked(st, data, dataBase)
 }
+
+// DetachShm is shmdt (see detachShmLocked).
+func (s *AddressSpace) DetachShm(addr GuestAddr) error {
+	s.lock()
+	defer s.unlock()
+	return s.detachShmLocked(addr)
+}

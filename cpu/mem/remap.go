@@ -38,7 +38,8 @@ func (s *AddressSpace) remapLocked(old GuestAddr, oldLen, newLen uint64, mayMove
 		extra := newLen - oldLen
 		if s.phys.allocAt(m.Phys+uint64(m.End-m.Start), extra) {
 			tail := &Mapping{Start: m.End, End: m.End + GuestAddr(extra), Prot: m.Prot, Shared: m.Shared,
-				Phys: m.Phys + uint64(m.End-m.Start), Dev: m.Dev, Ino: m.Ino, Offset: m.Offset + uint64(m.End-m.Start), Name: m.Name}
+				Phys: m.Phys + uint64(m.End-m.Start), Dev: m.Dev, Ino: m.Ino, Offset: m.Offset + uint64(m.End-m.Start), Name: m.Name,
+				Shm: m.Shm, ShmID: m.ShmID}
 			if err := s.extendHost(m, tail); err == nil {
 				m.End = tail.End
 				if err := s.writePTEs(m); err != nil {
@@ -117,7 +118,7 @@ func (s *AddressSpace) move(m *Mapping, old GuestAddr, oldLen, newLen uint64, ds
 
 	moved := *m
 	moved.Start, moved.End, moved.Phys = dst, dst+GuestAddr(newLen), phys
-	if m.Dev != 0 || m.Ino != 0 {
+	if m.hasOffset() {
 		moved.Offset = m.Offset + uint64(old-m.Start)
 	}
 	// Drop the old range from the guest's view; its arena slot was moved, so it

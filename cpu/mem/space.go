@@ -48,8 +48,14 @@ type Mapping struct {
 	Shared     bool
 	Phys       uint64 // arena offset of Start
 	Dev, Ino   uint64 // the backing file, 0 for anonymous memory
-	Offset     uint64 // file offset of Start
+	Offset     uint64 // file offset of Start (segment offset for System V shm)
 	Name       string // file path, or "[heap]", "[stack]", ...
+	// Shm says a System V shared memory segment backs the mapping: the
+	// host's segment ShmID, attached (host shmat) in the arena slot, from
+	// segment offset Offset on. A copy of the address space attaches it
+	// again the same way.
+	Shm   bool
+	ShmID int
 	// SizedFile says the mapping is of a regular file of FileSize bytes (at
 	// mapping time): its pages past the end of the file are refused, since
 	// touching them raises SIGBUS on the host as it does for the guest.
@@ -75,6 +81,10 @@ func (m *Mapping) EOF() GuestAddr {
 	}
 	return m.Start + GuestAddr(last-m.Offset)
 }
+
+// hasOffset: pieces of m keep the offset of their first byte in what backs
+// them (a file or a System V segment).
+func (m *Mapping) hasOffset() bool { return m.Dev != 0 || m.Ino != 0 || m.Shm }
 
 // Observer is told when translations the CPU may have cached become stale.
 type Observer interface {
@@ -194,6 +204,13 @@ type MapRequest struct {
 	// Below, if non-zero, is where a top-down search starts instead of the
 	// space's mmap top (the loader places an interpreter this way).
 	Below GuestAddr
+	// Align, if non-zero (a power of two), aligns an address the space
+	// chooses (shmat's SHMLBA).
+	Align uint64
+	// Shm maps System V segment ShmID (attached on the host) instead of a
+	// descriptor; FD must be -1.
+	Shm   bool
+	ShmID int
 }
 
 // Map creates a mapping and returns its address.
@@ -229,7 +246,7 @@ func (s *AddressSpace) mapLocked(r MapRequest) (GuestAddr, error) {
 			if r.Below != 0 {
 				top = r.Below
 			}
-			a, ok := s.findFree(length, top)
+			a, ok := s.findFreeAligned(length, top, max(r.Align, PageSize))
 			if !ok {
 				return 0, unix.ENOMEM
 			}
@@ -237,8 +254,9 @@ func (s *AddressSpace) mapLocked(r MapRequest) (GuestAddr, error) {
 		}
 	}
 
-	m := &Mapping{Start: addr, End: addr + GuestAddr(length), Prot: r.Prot, Shared: r.Shared, Offset: r.Offset, Name: r.Name}
-	if r.Shared && r.FD < 0 {
+	m := &Mapping{Start: addr, End: addr + GuestAddr(length), Prot: r.Prot, Shared: r.Shared, Offset: r.Offset, Name: r.Name,
+		Shm: r.Shm, ShmID: r.ShmID}
+	if r.Shared && r.FD < 0 && !r.Shm {
 		// Shared anonymous memory lives in a memfd from the start, so that
 		// a fork child can map the same memory.
 		fd, err := s.sharedAnon(length)
@@ -327,6 +345,9 @@ func (s *AddressSpace) physHint(addr GuestAddr) uint64 {
 func (s *AddressSpace) backHost(m *Mapping, fd int) error {
 	length := uint64(m.End - m.Start)
 	host := s.arena + uintptr(m.Phys)
+	if m.Shm {
+		return s.attachHost(m)
+	}
 	prot := unix.PROT_READ | unix.PROT_WRITE
 	flags := unix.MAP_FIXED
 	if m.Shared {
@@ -406,19 +427,20 @@ func (s *AddressSpace) free(a GuestAddr, length uint64) bool {
 // findFree finds the highest gap of length bytes below top, as Linux's top-down
 // allocator does.
 func (s *AddressSpace) findFree(length uint64, top GuestAddr) (GuestAddr, bool) {
+	return s.findFreeAligned(length, top, PageSize)
+}
+
+// findFreeAligned is findFree for a start aligned to align.
+func (s *AddressSpace) findFreeAligned(length uint64, top GuestAddr, align uint64) (GuestAddr, bool) {
 	cur := uint64(top)
 	if cur > uint64(s.Limit) {
 		cur = uint64(s.Limit)
 	}
-	for cur >= length && cur-length >= uint64(s.MinAddr) {
+	for cur >= length && (cur-length)&^(align-1) >= uint64(s.MinAddr) {
+		start := (cur - length) &^ (align - 1)
 		prev := s.maps.floor(GuestAddr(cur - 1))
-		if prev == nil {
-			return GuestAddr(cur - length), true
-		}
-		if uint64(prev.End) < cur {
-			if cur-uint64(prev.End) >= length {
-				return GuestAddr(cur - length), true
-			}
+		if prev == nil || uint64(prev.End) <= start {
+			return GuestAddr(start), true
 		}
 		cur = uint64(prev.Start)
 	}
@@ -539,7 +561,7 @@ func (s *AddressSpace) splitAt(m *Mapping, a GuestAddr) {
 	hi := *m
 	hi.Start = a
 	hi.Phys += off
-	if hi.Dev != 0 || hi.Ino != 0 {
+	if hi.hasOffset() {
 		hi.Offset += off
 	}
 	s.maps.remove(m)
@@ -635,13 +657,14 @@ func (s *AddressSpace) covered(start, end GuestAddr) bool {
 // file byte as va: the other views of a JIT's double-mapped code.
 func (s *AddressSpace) aliasesLocked(va GuestAddr) []GuestAddr {
 	m := s.maps.find(va)
-	if m == nil || !m.Shared || (m.Dev == 0 && m.Ino == 0) {
+	if m == nil || !m.Shared || !m.hasOffset() {
 		return nil
 	}
 	off := m.Offset + uint64(va-m.Start)
 	var out []GuestAddr
 	s.maps.each(func(o *Mapping) bool {
-		if o != m && o.Dev == m.Dev && o.Ino == m.Ino && off >= o.Offset && off < o.Offset+uint64(o.End-o.Start) {
+		same := o.Dev == m.Dev && o.Ino == m.Ino && !m.Shm && !o.Shm || m.Shm && o.Shm && o.ShmID == m.ShmID
+		if o != m && same && off >= o.Offset && off < o.Offset+uint64(o.End-o.Start) {
 			out = append(out, o.Start+GuestAddr(off-o.Offset))
 		}
 		return true

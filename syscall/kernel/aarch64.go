@@ -46,6 +46,7 @@ func init() {
 		SetTLS:   func(e *cpu.Engine, v uint64) error { return e.SetReg(cpu.A64TPIDR, v) },
 		Target:   aarch64Target,
 		CPUInfo:  aarch64CPUInfo,
+		IPC:      &abi.IPC64,
 	})
 }
 

@@ -77,6 +77,9 @@ type ABI struct {
 	// (arch/arm/tools/syscall.tbl: getuid is sys_getuid16, getuid32 is
 	// sys_getuid, ugetrlimit is sys_getrlimit).
 	Impl map[string]string
+	// IPC is how the architecture passes System V IPC structures and
+	// commands, and where shmat places segments.
+	IPC *abi.IPCLayout
 	// SmallDirCookies: directory offsets (d_off, telldir) must fit a 32-bit
 	// off_t, as a 32-bit kernel makes them; the host's 64-bit cookies are
 	// replaced per open directory (dircookie.go).

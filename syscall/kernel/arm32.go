@@ -60,6 +60,7 @@ func init() {
 		KernelPages:     loader.MapARMVectors,
 		Impl:            armImpl,
 		SmallDirCookies: true,
+		IPC:             &abi.IPCArm,
 	})
 }
 

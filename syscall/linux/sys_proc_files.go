@@ -109,7 +109,12 @@ func mapsText(p *kernel.Process) string {
 		l := guestfs.MapLine{Start: uint64(m.Start), End: uint64(m.End), Read: m.Prot&mem.ProtRead != 0,
 			Write: m.Prot&mem.ProtWrite != 0, Exec: m.Prot&mem.ProtExec != 0, Shared: m.Shared,
 			Dev: m.Dev, Inode: m.Ino, Name: m.Name}
-		if len(m.Name) > 0 && m.Name[0] == '/' {
+		switch {
+		case m.Shm:
+			// A System V segment is a file of Linux's shm mount whose
+			// inode number is the segment's id (ipc/shm.c newseg).
+			l.Inode, l.Offset = uint64(m.ShmID), m.Offset
+		case len(m.Name) > 0 && m.Name[0] == '/':
 			l.Name = p.FS.Guest(m.Name)
 		}
 		if m.Dev != 0 || m.Ino != 0 {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -260,6 +261,23 @@ static void spawn(void) {
 	}
 }
 
+// A System V segment stays attached, and shared, in the child.
+static void sysvshm(void) {
+	int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	char *p = shmat(id, NULL, 0);
+	p[0] = 'a';
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		p[0] = 'c';
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	printf("System V segment after the child wrote: %c\n", p[0]);
+	shmdt(p);
+	shmctl(id, IPC_RMID, NULL);
+}
+
 int main(void) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memory();
@@ -267,5 +285,6 @@ int main(void) {
 	pipeline();
 	statuses();
 	spawn();
+	sysvshm();
 	return 0;
 }
