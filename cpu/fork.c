@@ -49,12 +49,18 @@ static int zero_page(const uint64_t *p) {
 // save_range writes the pages of r the next xemu cannot get back any other
 // way, in runs of contiguous pages.
 static int save_range(int pagemap, int memfd, const xemu_snap_range *r) {
+  // Without pagemap nothing tells a written page of a private file mapping
+  // from the file's own: every page goes. Anonymous pages are still tested
+  // for zeroes (reading one never written maps the shared zero page).
+  int mode = r->mode;
+  if (pagemap < 0 && mode == XSNAP_FILE)
+    mode = XSNAP_ALL;
   uint64_t npages = r->len / PAGE;
   uint64_t entries[512];
   uint64_t run = 0, runlen = 0;
   for (uint64_t i = 0; i < npages; i += 512) {
     uint64_t n = npages - i < 512 ? npages - i : 512;
-    if (r->mode != XSNAP_ALL) {
+    if (mode != XSNAP_ALL && pagemap >= 0) {
       uint64_t at = (r->host / PAGE + i) * 8;
       long got = sys(SYS_pread64, pagemap, (long)entries, (long)(n * 8), (long)at, 0, 0);
       if (got != (long)(n * 8))
@@ -63,14 +69,14 @@ static int save_range(int pagemap, int memfd, const xemu_snap_range *r) {
     for (uint64_t j = 0; j < n; j++) {
       uint64_t page = i + j;
       int keep;
-      if (r->mode == XSNAP_ALL) {
+      if (mode == XSNAP_ALL) {
         keep = 1;
       } else {
-        uint64_t e = entries[j];
+        uint64_t e = pagemap >= 0 ? entries[j] : PM_PRESENT;
         keep = (e & PM_SWAP) || ((e & PM_PRESENT) && !(e & PM_FILE));
         // The next xemu's anonymous memory starts zeroed: a page that was
         // only read (the zero page) or written back to zero needs no copy.
-        if (keep && r->mode == XSNAP_ANON && zero_page((const uint64_t *)(r->host + page * PAGE)))
+        if (keep && mode == XSNAP_ANON && zero_page((const uint64_t *)(r->host + page * PAGE)))
           keep = 0;
       }
       if (keep) {
@@ -110,7 +116,21 @@ struct linux_dirent64 {
 static int keep_guest_fds(const xemu_fork_req *r) {
   int32_t list[1025];
   uint32_t count = 0;
-  int dir = (int)sys(SYS_openat, AT_FDCWD, (long)"/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+  if (r->proc_fd < 0) {
+    for (int fd = 0; fd < r->max_fd; fd++) {
+      if (fd == r->memfd || listed(r->skip, r->nskip, fd))
+        continue;
+      long fl = sys(SYS_fcntl, fd, F_GETFD, 0, 0, 0, 0);
+      if (fl < 0 || !(fl & FD_CLOEXEC))
+        continue;
+      if (count >= 1024)
+        return -1;
+      sys(SYS_fcntl, fd, F_SETFD, fl & ~FD_CLOEXEC, 0, 0, 0);
+      list[count++] = fd;
+    }
+    goto done;
+  }
+  int dir = (int)sys(SYS_openat, r->proc_fd, (long)"self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
   if (dir < 0)
     return -1;
   char buf[4096];
@@ -142,6 +162,7 @@ static int keep_guest_fds(const xemu_fork_req *r) {
     }
   }
   sys(SYS_close, dir, 0, 0, 0, 0, 0);
+done:
   if (write_all(r->memfd, &count, 4, r->fdlist_off) < 0)
     return -1;
   return write_all(r->memfd, list, count * 4, r->fdlist_off + 4);
@@ -156,20 +177,28 @@ static void child_fail(const xemu_fork_req *r, const char *what) {
 }
 
 static void child(const xemu_fork_req *r) {
-  int pagemap = (int)sys(SYS_openat, AT_FDCWD, (long)"/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0, 0, 0);
-  if (pagemap < 0)
-    child_fail(r, "open /proc/self/pagemap");
+  int pagemap = -1;
+  if (r->proc_fd >= 0) {
+    // "self" is resolved at the open, so this is the child's own map.
+    pagemap = (int)sys(SYS_openat, r->proc_fd, (long)"self/pagemap", O_RDONLY | O_CLOEXEC, 0, 0, 0);
+    if (pagemap < 0)
+      child_fail(r, "open /proc/self/pagemap");
+  }
   for (int i = 0; i < r->nranges; i++)
     if (save_range(pagemap, r->memfd, &r->ranges[i]) < 0)
       child_fail(r, "save its memory");
-  sys(SYS_close, pagemap, 0, 0, 0, 0, 0);
+  if (pagemap >= 0)
+    sys(SYS_close, pagemap, 0, 0, 0, 0, 0);
   if (keep_guest_fds(r) < 0)
     child_fail(r, "list its descriptors");
   for (int i = 0; i < r->nkeep; i++)
     sys(SYS_fcntl, r->keep[i], F_SETFD, 0, 0, 0, 0);
   // Signals stay blocked across the exec: they wait, pending, for the next
   // xemu's handlers instead of reaching this one's.
-  sys(SYS_execve, (long)r->path, (long)r->argv, (long)r->envp, 0, 0, 0);
+  if (r->exe_fd >= 0)
+    sys(SYS_execveat, r->exe_fd, (long)"", (long)r->argv, (long)r->envp, AT_EMPTY_PATH, 0);
+  else
+    sys(SYS_execve, (long)r->path, (long)r->argv, (long)r->envp, 0, 0, 0);
   child_fail(r, "execute xemu");
 }
 

@@ -39,9 +39,16 @@ type ForkRequest struct {
 	Skip       []int // descriptors that are not the guest's
 	Keep       []int // xemu descriptors the next xemu takes over
 	CloneFlags uint64
-	Path       string
-	Argv, Env  []string
-	ErrFD      int
+	// What the child executes: ExeFD (execveat with AT_EMPTY_PATH) when it
+	// is not -1, else Path.
+	ExeFD     int
+	Path      string
+	Argv, Env []string
+	ErrFD     int
+	// ProcFD is the host's /proc (O_PATH) or -1; without it the child
+	// saves every page it cannot rule out and tries descriptors below MaxFD.
+	ProcFD int
+	MaxFD  int
 }
 
 // Fork clones the host process. The child saves guest memory as r says and
@@ -73,6 +80,7 @@ func Fork(r *ForkRequest) (int, error) {
 		nkeep: C.int32_t(len(r.Keep)), keep: keep,
 		clone_flags: C.uint64_t(r.CloneFlags), path: path,
 		argv: argv, envp: envp, errfd: C.int32_t(r.ErrFD),
+		exe_fd: C.int32_t(r.ExeFD), proc_fd: C.int32_t(r.ProcFD), max_fd: C.int32_t(r.MaxFD),
 	}
 	pid := int64(C.xemu_fork(req))
 	runtime.KeepAlive(r)

@@ -32,13 +32,19 @@ typedef struct xemu_fork_req {
   int32_t nskip;
   const int32_t *skip; // descriptors that are not the guest's
   int32_t nkeep;
-  int32_t pad2;
+  // The host's /proc directory (O_PATH), or -1 where there is none (a
+  // chroot without /proc): the child then saves pages without knowing which
+  // were written, and finds the guest's descriptors by trying each number
+  // below max_fd.
+  int32_t proc_fd;
   const int32_t *keep; // xemu's own descriptors the next xemu takes over
   uint64_t clone_flags; // exit signal and namespace flags for the host clone
-  const char *path;     // the xemu binary
+  const char *path;     // the xemu binary, when exe_fd is -1
   char *const *argv;
   char *const *envp;
-  int32_t errfd; // where the child reports a failure
+  int32_t errfd;  // where the child reports a failure
+  int32_t exe_fd; // a descriptor of the binary to execute (execveat), or -1
+  int32_t max_fd;
   int32_t pad;
 } xemu_fork_req;
 

@@ -46,6 +46,9 @@ type File struct {
 	Header *Header
 }
 
+// FD is the file's descriptor (close-on-exec), owned by the File.
+func (f *File) FD() int { return f.fd }
+
 // ErrNotFound means the file does not exist.
 var ErrNotFound = errors.New("no such file")
 

@@ -18,6 +18,7 @@ import (
 type (
 	Config    = kernel.Config
 	ExitError = kernel.ExitError
+	HostSelf  = kernel.HostSelf
 	SigSet    = kernel.SigSet
 )
 
@@ -27,4 +28,9 @@ var (
 	ForMachine  = kernel.ForMachine
 	PrepareHost = kernel.PrepareHost
 	DieBySignal = kernel.DieBySignal
+
+	OpenHostSelf = kernel.OpenHostSelf
+	ParseSelfFDs = kernel.ParseSelfFDs
+	KeepProgram  = kernel.KeepProgram
+	ExecEnv      = kernel.ExecEnv
 )

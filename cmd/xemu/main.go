@@ -82,6 +82,8 @@ type options struct {
 	execFn    string
 	straceFD  int
 	forkState int
+	selfFDs   string
+	chroot    string
 	// execFD is the program's descriptor that binfmt_misc passed
 	// (AT_EXECFD), or -1.
 	execFD int
@@ -114,6 +116,7 @@ func run(args []string, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("xemu", pflag.ContinueOnError)
 	fs.SetInterspersed(false)
 	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.chroot, "chroot", "", "change the root directory to `DIR` first (as root): the program, every path and every program it executes are looked up there, without a binfmt_misc registration or a copy of xemu in DIR")
 	fs.StringVarP(&o.sysroot, "sysroot", "L", os.Getenv("XEMU_SYSROOT"), "look up absolute paths (the dynamic loader, libraries) under `DIR` first")
 	fs.StringArrayVarP(&o.setEnv, "env", "E", nil, "set `VAR=VALUE` in the program's environment")
 	fs.StringArrayVarP(&o.unsetEnv, "unset", "U", nil, "remove `VAR` from the program's environment")
@@ -121,13 +124,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.BoolVar(&o.strace, "strace", false, "log every system call to stderr")
 	fs.StringVar(&o.straceFile, "strace-file", os.Getenv("XEMU_STRACE"), "log system calls to `FILE` (implies --strace)")
 	fs.BoolVarP(&o.noRandom, "no-randomize", "R", false, "disable address-space randomization")
-	fs.StringVar(&o.execState, "exec-state", "", "signal state handed over by execve (internal)")
-	fs.StringVar(&o.execFn, "execfn", "", "the path the program was executed by (internal)")
-	fs.IntVar(&o.straceFD, "strace-fd", 0, "log system calls to descriptor `N` (internal)")
-	fs.IntVar(&o.forkState, "fork-state", 0, "continue a forked guest process from descriptor `N` (internal)")
-	for _, name := range []string{"exec-state", "execfn", "strace-fd", "fork-state"} {
-		fs.MarkHidden(name)
-	}
+	hiddenFlags(fs, &o)
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	help := fs.BoolP("help", "h", false, "print this help and exit")
 	if err := fs.Parse(args); err != nil {
@@ -150,7 +147,40 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "xemu: no program given; usage: xemu [options] PROGRAM [ARGS...]\n")
 		return exitUsage
 	}
+	inherited, err := syscall.ParseSelfFDs(o.selfFDs)
+	if err != nil {
+		fmt.Fprintf(stderr, "xemu: --self-fds %q: %v\n", o.selfFDs, err)
+		return exitUsage
+	}
+	// Before any chroot: xemu's binary and /proc are found here.
+	syscall.OpenHostSelf(inherited)
+	if o.chroot != "" {
+		if o.sysroot != "" {
+			fmt.Fprintf(stderr, "xemu: --chroot and --sysroot: give one of them\n")
+			return exitUsage
+		}
+		if err := unix.Chroot(o.chroot); err != nil {
+			fmt.Fprintf(stderr, "xemu: --chroot %s: %v\n", o.chroot, err)
+			return exitUsage
+		}
+		if err := unix.Chdir("/"); err != nil {
+			fmt.Fprintf(stderr, "xemu: --chroot %s: %v\n", o.chroot, err)
+			return exitUsage
+		}
+	}
 	return runProgram(o, rest, stderr)
+}
+
+// hiddenFlags are the options one xemu passes to the next (execve, fork).
+func hiddenFlags(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.execState, "exec-state", "", "signal state handed over by execve (internal)")
+	fs.StringVar(&o.execFn, "execfn", "", "the path the program was executed by (internal)")
+	fs.IntVar(&o.straceFD, "strace-fd", 0, "log system calls to descriptor `N` (internal)")
+	fs.IntVar(&o.forkState, "fork-state", 0, "continue a forked guest process from descriptor `N` (internal)")
+	fs.StringVar(&o.selfFDs, "self-fds", "", "descriptors of xemu's binary, /proc and the program (internal)")
+	for _, name := range []string{"exec-state", "execfn", "strace-fd", "fork-state", "self-fds"} {
+		fs.MarkHidden(name)
+	}
 }
 
 // runBinfmt runs a program the kernel handed over through binfmt_misc with
@@ -161,8 +191,30 @@ func runBinfmt(o options, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "xemu: started by binfmt_misc without a program\n")
 		return exitUsage
 	}
+	// A fork child that re-entered xemu through the registration, having
+	// no descriptor of xemu's binary (kernel/selfexe.go).
+	if len(args) == 4 && args[1] == "xemu" && args[2] == "--fork-state" {
+		if fd, err := strconv.Atoi(args[3]); err == nil && fd > 0 {
+			return resumeFork(fd, stderr)
+		}
+	}
 	o.sysroot = os.Getenv("XEMU_SYSROOT")
 	o.straceFile = os.Getenv("XEMU_STRACE")
+	// The hidden options of the guest's execve that started this xemu.
+	if state, ok := os.LookupEnv(syscall.ExecEnv); ok {
+		os.Unsetenv(syscall.ExecEnv)
+		fs := pflag.NewFlagSet("xemu", pflag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		hiddenFlags(fs, &o)
+		if err := fs.Parse(strings.Fields(state)); err != nil {
+			fmt.Fprintf(stderr, "xemu: %s %q: %v\n", syscall.ExecEnv, state, err)
+			return exitUsage
+		}
+		if o.straceFD > 0 {
+			o.straceFile = ""
+		}
+	}
+	syscall.OpenHostSelf(syscall.HostSelf{Exe: -1, Proc: -1, Prog: -1})
 	prog := args[0]
 	rest := args[1:]
 	if len(rest) > 0 {
@@ -207,6 +259,7 @@ func runProgram(o options, args []string, stderr io.Writer) int {
 		return fail(codeFor(err), "%s: %v", prog, describe(err))
 	}
 	defer f.Close()
+	syscall.KeepProgram(f.FD())
 	abi, err := syscall.ForMachine(f.Header.Machine)
 	if err != nil {
 		return fail(exitCannotRun, "%s: %v", prog, err)

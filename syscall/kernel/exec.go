@@ -15,7 +15,8 @@ import (
 )
 
 // execve: a program of a guest architecture is run by xemu itself, re-executed
-// (/proc/self/exe, the same binary even if its file was replaced) with the
+// (by its descriptor: the same binary even if its file was replaced, and
+// found in a chroot without /proc, see selfexe.go) with the
 // options this one was started with, in this process (same pid, same
 // descriptors but the close-on-exec ones); a host program runs directly; a
 // #! script runs its interpreter as the kernel's binfmt_script does. Every
@@ -52,6 +53,9 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 	p := t.P
 	args := []string{"xemu"}
 	args = append(args, p.execOptions.Args...)
+	if hostSelf.Exe >= 0 {
+		args = append(args, "--self-fds", HostSelf{Exe: hostSelf.Exe, Proc: hostSelf.Proc, Prog: -1}.SelfFDsFlag())
+	}
 	// What survives execve of the thread's signal state: the blocked mask,
 	// pending signals aside, and the ignored dispositions.
 	p.sigMu.Lock()
@@ -68,14 +72,30 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 	if len(target.argv) > 0 {
 		args = append(args, "--argv0", target.argv[0])
 	}
+	if hostSelf.Exe < 0 {
+		// No descriptor of xemu's binary: binfmt_misc started this xemu
+		// where /proc is missing, and starts the next one the same way.
+		// The signal state goes in the environment, which the next xemu
+		// takes it out of (XEMU_EXEC).
+		state := fmt.Sprintf("%s=--exec-state=mask=%x,ignore=%x", ExecEnv, uint64(mask), uint64(ignored))
+		if p.straceFD > 0 {
+			state += fmt.Sprintf(" --strace-fd=%d", p.straceFD)
+		}
+		return t.execHost(target.host, target.argv, append(envp, state))
+	}
 	args = append(args, "--", target.host)
 	if len(target.argv) > 1 {
 		args = append(args, target.argv[1:]...)
 	}
-	return t.execHost("/proc/self/exe", args, envp)
+	return t.execHost("", args, envp)
 }
 
-// execHost replaces xemu's process with a host program.
+// ExecEnv carries the hidden options of a guest's execve to an xemu that
+// binfmt_misc starts (it has no command line of its own).
+const ExecEnv = "XEMU_EXEC"
+
+// execHost replaces xemu's process with a host program, or with xemu
+// itself when path is "".
 func (t *Task) execHost(path string, argv, envp []string) error {
 	p := t.P
 	if p.Strace != nil {
@@ -90,7 +110,12 @@ func (t *Task) execHost(path string, argv, envp []string) error {
 	}
 	// A caught host signal would be reset by exec anyway; handlers the
 	// guest ignores stay ignored for a native program, as for a guest one.
-	err := unix.Exec(path, argv, envp)
+	var err error
+	if path == "" {
+		err = execSelf(argv, envp)
+	} else {
+		err = unix.Exec(path, argv, envp)
+	}
 	if p.straceFD > 0 {
 		unix.FcntlInt(uintptr(p.straceFD), unix.F_SETFD, unix.FD_CLOEXEC)
 	}

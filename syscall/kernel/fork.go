@@ -100,6 +100,7 @@ type forkState struct {
 	Strace      bool // to xemu's stderr
 	StderrFD    int
 	Trampoline  mem.GuestAddr
+	Self        HostSelf
 
 	Regs          cpu.Regs
 	Mask          SigSet
@@ -138,7 +139,7 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 		Argv: p.Argv, Auxv: p.Auxv, HWCap: p.HWCap, HWCap2: p.HWCap2, CPUID: p.CPUID,
 		Personality: p.Personality, Limits: p.Limits, ExecArgs: p.execOptions.Args,
 		StraceFD: p.straceFD, Strace: p.Strace != nil && p.straceFD <= 0, StderrFD: p.stderrFD,
-		Trampoline: p.sigTrampoline, Regs: regs, Name: t.Name,
+		Trampoline: p.sigTrampoline, Regs: regs, Name: t.Name, Self: hostSelf,
 	}
 	p.sigMu.Lock()
 	st.Mask = t.mask
@@ -203,9 +204,17 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 	}
 	req := cpu.ForkRequest{
 		MemFD: memfd, FDListOff: fdListOff,
-		Path: "/proc/self/exe", Argv: []string{"xemu", "--fork-state", strconv.Itoa(memfd)},
+		ExeFD: hostSelf.Exe, Argv: []string{"xemu", "--fork-state", strconv.Itoa(memfd)},
 		Env: os.Environ(), ErrFD: p.stderrFD,
 		CloneFlags: uint64(c.ExitSignal) | c.Flags&cloneHostFlags,
+		ProcFD:     hostSelf.Proc, MaxFD: maxFDScan(),
+	}
+	if req.ExeFD < 0 {
+		// binfmt_misc runs xemu for the guest's program (selfexe.go).
+		req.ExeFD = hostSelf.Prog
+	}
+	if req.ExeFD < 0 {
+		return 0, unix.ENOEXEC
 	}
 	if req.ErrFD <= 0 {
 		req.ErrFD = 2
@@ -217,6 +226,7 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 		req.Skip = append(req.Skip, fd)
 	}
 	keep = append(keep, p.Mem.BackingFDs()...)
+	keep = append(keep, hostSelf.fds()...)
 	if p.straceFD > 0 {
 		keep = append(keep, p.straceFD)
 	}
@@ -282,6 +292,16 @@ func checkForkFlags(flags uint64) error {
 		return unix.ENOSYS
 	}
 	return nil
+}
+
+// maxFDScan bounds the fork child's search for the guest's descriptors
+// where it cannot list them (no /proc): the descriptor limit, within reason.
+func maxFDScan() int {
+	var lim unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil || lim.Cur > 1<<16 {
+		return 1 << 16
+	}
+	return int(lim.Cur)
 }
 
 func pageUp(a uint64) uint64 { return (a + mem.PageSize - 1) &^ (mem.PageSize - 1) }
@@ -355,6 +375,8 @@ func Resume(fd int) (Resumed, int, error) {
 		unix.CloseOnExec(st.StderrFD)
 		p.Reserve(st.StderrFD)
 	}
+	OpenHostSelf(st.Self)
+	p.reserveHostSelf()
 	if st.VforkFD > 0 {
 		unix.CloseOnExec(st.VforkFD)
 		p.Reserve(st.VforkFD)

@@ -172,6 +172,7 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	for _, fd := range runtimeFDs {
 		p.Reserve(fd)
 	}
+	p.reserveHostSelf()
 	t := newTask(p)
 	t.mainThread = true
 	t.takeExecState(cfg.Mask, cfg.Ignored)

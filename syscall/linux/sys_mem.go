@@ -65,12 +65,11 @@ func doMmap(t *kernel.Task, addr mem.GuestAddr, length uint64, prot, flags, fd i
 
 // fdPath is the file a descriptor names, for /proc/self/maps.
 func fdPath(fd int) string {
-	buf := make([]byte, kernel.PathMax)
-	n, err := unix.Readlink("/proc/self/fd/"+itoa(fd), buf)
+	name, err := kernel.ReadlinkHostProc("self/fd/" + itoa(fd))
 	if err != nil {
 		return ""
 	}
-	return string(buf[:n])
+	return name
 }
 
 // pageAlignWraps: Linux's PAGE_ALIGN of n overflows the guest's unsigned

@@ -3,7 +3,6 @@ package linux
 import (
 	"bufio"
 	"encoding/binary"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -275,7 +274,7 @@ func selectFDs(t *kernel.Task, n int, sets [3]mem.GuestAddr, ts *unix.Timespec) 
 // fdTableSize is the size of this process's descriptor table (FDSize in
 // /proc/self/status), which is as far as select looks.
 func fdTableSize() int {
-	f, err := os.Open("/proc/self/status")
+	f, err := kernel.OpenHostProc("self/status")
 	if err != nil {
 		return fdSetSize
 	}

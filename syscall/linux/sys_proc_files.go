@@ -3,7 +3,6 @@ package linux
 import (
 	"bytes"
 	"encoding/binary"
-	"os"
 	"xemu/syscall/kernel"
 
 	"golang.org/x/sys/unix"
@@ -28,7 +27,7 @@ func procFile(t *kernel.Task, p string, flags int) (int, error) {
 	case guestfs.ProcCPUInfo:
 		body = []byte(t.P.ABI.CPUInfo(t.P))
 	case guestfs.ProcStatus:
-		host, err := os.ReadFile("/proc/thread-self/status")
+		host, err := kernel.ReadHostProc("thread-self/status")
 		if err != nil {
 			return 0, err
 		}

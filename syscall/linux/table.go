@@ -84,6 +84,12 @@ func init() {
 		"mlockall":   {Fn: mlockall, Args: kernel.Kinds(kernel.KHex), Support: kernel.Partial, Note: "MCL_FUTURE is accepted but not applied"},
 		"munlockall": {Fn: munlockall},
 
+		// the file-system context (sys_mount.go)
+		"chroot":     {Fn: chroot, Args: kernel.Kinds(kernel.KPath)},
+		"mount":      {Fn: mount, Args: kernel.Kinds(kernel.KPath, kernel.KPath, kernel.KPath, kernel.KHex, kernel.KPtr)},
+		"umount2":    {Fn: umount2, Args: kernel.Kinds(kernel.KPath, kernel.KHex)},
+		"pivot_root": {Support: kernel.Unimplemented, Note: "xemu's own descriptors would keep the old root busy"},
+
 		// process and identity (sys_proc.go)
 		"exit_group":        {Fn: exitGroup, Args: kernel.Kinds(kernel.KInt), Ret: kernel.RetNone},
 		"exit":              {Fn: exitThread, Args: kernel.Kinds(kernel.KInt), Ret: kernel.RetNone},
