@@ -4,6 +4,7 @@ package cpu
 import "C"
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"runtime"
@@ -48,14 +49,19 @@ func (c Caps) String() string {
 	return s
 }
 
-// The self-test of each architecture runs once per process, at the first
-// Open of that architecture (a process running one kind of guest does not
-// pay for the other's engine), or when Capabilities asks.
+// The self-test of each architecture runs once per process, when
+// StartSelfTest or the first Run of an engine of that architecture asks (a
+// process running one kind of guest does not pay for the other's engine), or
+// when Capabilities asks.
 var archTests [2]struct {
 	once     sync.Once
 	failures []string
 	took     time.Duration
 }
+
+// StartSelfTest starts the architecture's self-test on another thread, so
+// that it overlaps the loading of a program; the first Run waits for it.
+func (a *Arch) StartSelfTest() { go selfTestOnce(a) }
 
 func selfTestOnce(a *Arch) {
 	t := &archTests[a.id]
@@ -211,13 +217,16 @@ func selfTestArch(a *Arch) (failures []string) {
 		return
 	}
 	defer s.Close()
-	e, err := open(Config{Arch: a, Space: s, Handler: exitHandler{}})
+	// The smallest code buffer: a few blocks are translated, and Unicorn's
+	// default (1 GiB, asking for huge pages) costs a 2 MiB page to fault in.
+	e, err := open(Config{Arch: a, Space: s, Handler: exitHandler{}, CodeBuffer: 1 << 20})
 	if err != nil {
 		disable(id, true, true, true)
 		fail("engine: %v", err)
 		return
 	}
 	defer e.Close()
+	e.tested = true // this is the test
 	prog := selfTestCode[id]
 	code := make([]byte, 4*len(prog.words))
 	for i, w := range prog.words {
@@ -297,7 +306,13 @@ func selfTestArch(a *Arch) (failures []string) {
 				}
 				runtime.Gosched()
 			}
-			time.Sleep(200 * time.Microsecond)
+			// Stop the loop once it has run: its counter has moved.
+			b := make([]byte, a.Bits/8)
+			for t := time.Now(); time.Since(t) < 100*time.Millisecond; runtime.Gosched() {
+				if s.Read(counter, b) == nil && !bytes.Equal(b, word(0)) {
+					break
+				}
+			}
 			e.Interrupt()
 		}()
 		stop := e.Run(selfTestCodeAt + prog.loop)

@@ -135,6 +135,8 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	// Unicorn's engine must stay on one OS thread.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	// It runs while the program is loaded; the first Run waits for it.
+	abi.CPU.StartSelfTest()
 
 	space, err := mem.New(mem.Layout{Limit: mem.GuestAddr(abi.Limit), MinAddr: 0x10000, ArenaSize: abi.CPU.ArenaSize})
 	if err != nil {
