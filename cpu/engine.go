@@ -10,6 +10,7 @@ package cpu
 #cgo LDFLAGS: -Wl,--wrap=gen_intermediate_code_aarch64 -Wl,--wrap=gen_intermediate_code_arm
 #cgo LDFLAGS: -Wl,--wrap=cpu_exec_aarch64 -Wl,--wrap=cpu_exec_arm
 #cgo LDFLAGS: -Wl,--wrap=tlb_reset_dirty_by_vaddr_aarch64 -Wl,--wrap=tlb_reset_dirty_by_vaddr_arm
+#cgo LDFLAGS: -Wl,--wrap=qht_init -Wl,--wrap=qht_reset_size
 #include "engine.h"
 */
 import "C"
