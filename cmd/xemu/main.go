@@ -181,6 +181,7 @@ func runProgram(o options, args []string, stderr io.Writer) int {
 		Env:         guestEnv(os.Environ(), o.setEnv, o.unsetEnv),
 		Sysroot:     o.sysroot,
 		NoRandomize: o.noRandom,
+		ExitAfter:   true, // main exits with the guest's status
 	}
 	if o.execFn != "" {
 		cfg.Program = o.execFn

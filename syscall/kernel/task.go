@@ -118,6 +118,10 @@ type Config struct {
 	Mask, Ignored SigSet
 	// NoRandomize disables address-space randomization (setarch -R).
 	NoRandomize bool
+	// ExitAfter: the caller ends the host process as soon as Run returns,
+	// so the engine and the guest's memory are left to the host kernel,
+	// which frees them at exit anyway; closing them first only costs time.
+	ExitAfter bool
 }
 
 // ExitError: the guest ended; Status is the exit status to report, Signal
@@ -142,7 +146,9 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	if err != nil {
 		return 0, fmt.Errorf("reserving guest memory: %w", err)
 	}
-	defer space.Close()
+	if !cfg.ExitAfter {
+		defer space.Close()
+	}
 	if abi.KernelPages != nil {
 		if err := abi.KernelPages(space); err != nil {
 			return 0, fmt.Errorf("mapping the kernel's pages: %w", err)
@@ -167,7 +173,9 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	if err != nil {
 		return 0, fmt.Errorf("starting the CPU: %w", err)
 	}
-	defer e.Close()
+	if !cfg.ExitAfter {
+		defer e.Close()
+	}
 	t.CPU = e
 	// Caught signals stop the main thread's engine straight away.
 	cpu.SetSignalTarget(e)
