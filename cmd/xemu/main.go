@@ -65,9 +65,10 @@ type options struct {
 	straceFile string
 	noRandom   bool
 	// Set by xemu itself when a guest's execve re-executes it.
-	execState string
-	execFn    string
-	straceFD  int
+	execState  string
+	execFn     string
+	straceFD   int
+	selfTested []string
 }
 
 // The guest runs on the main thread, so that its thread ID is its process ID
@@ -94,7 +95,8 @@ func run(args []string, stderr io.Writer) int {
 	fs.StringVar(&o.execState, "exec-state", "", "signal state handed over by execve (internal)")
 	fs.StringVar(&o.execFn, "execfn", "", "the path the program was executed by (internal)")
 	fs.IntVar(&o.straceFD, "strace-fd", 0, "log system calls to descriptor `N` (internal)")
-	for _, name := range []string{"exec-state", "execfn", "strace-fd"} {
+	fs.StringSliceVar(&o.selfTested, "self-tested", nil, "CPU self-tests that passed in the xemu that executed this one (internal)")
+	for _, name := range []string{"exec-state", "execfn", "strace-fd", "self-tested"} {
 		fs.MarkHidden(name)
 	}
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -182,6 +184,7 @@ func runProgram(o options, args []string, stderr io.Writer) int {
 		Sysroot:     o.sysroot,
 		NoRandomize: o.noRandom,
 		ExitAfter:   true, // main exits with the guest's status
+		SelfTested:  o.selfTested,
 	}
 	if o.execFn != "" {
 		cfg.Program = o.execFn

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -122,6 +123,9 @@ type Config struct {
 	// so the engine and the guest's memory are left to the host kernel,
 	// which frees them at exit anyway; closing them first only costs time.
 	ExitAfter bool
+	// SelfTested names the CPU architectures whose self-test passed in the
+	// xemu that executed this one (cpu.Arch.AdoptSelfTest).
+	SelfTested []string
 }
 
 // ExitError: the guest ended; Status is the exit status to report, Signal
@@ -139,6 +143,11 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	// Unicorn's engine must stay on one OS thread.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	for _, a := range cpu.Arches {
+		if slices.Contains(cfg.SelfTested, a.Name) {
+			a.AdoptSelfTest()
+		}
+	}
 	// It runs while the program is loaded; the first Run waits for it.
 	abi.CPU.StartSelfTest()
 
