@@ -33,26 +33,32 @@ func PrepareHost() {
 		return
 	}
 	mine := []int{placeholder}
+	// Where the runtime's descriptors are looked for: above the base once
+	// every free descriptor below it is filled, anywhere otherwise.
+	from := 0
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err == nil {
 		mine = append(mine, pair[0], pair[1])
-		open := openFDs(scan)
 		var free int
-		for fd := 3; fd < base; fd++ {
-			if !open[fd] {
+		for _, open := range openFDs(3, base) {
+			if !open {
 				free++
 			}
 		}
-		mine = append(mine, duplicateInto(pair, placeholder, free)...)
+		filled := duplicateInto(pair, placeholder, free)
+		mine = append(mine, filled...)
+		if len(filled) == free {
+			from = base
+		}
 	}
-	before := openFDs(scan)
+	before := openFDs(from, scan)
 	// Any timer makes the runtime create its epoll instance and eventfd.
 	time.AfterFunc(time.Hour, func() {}).Stop()
-	after := openFDs(scan)
+	after := openFDs(from, scan)
 	closeFDs(mine)
-	for fd := base; fd < scan; fd++ {
-		if after[fd] && !before[fd] {
-			runtimeFDs = append(runtimeFDs, fd)
+	for i := range after {
+		if after[i] && !before[i] {
+			runtimeFDs = append(runtimeFDs, from+i)
 		}
 	}
 }
@@ -97,23 +103,23 @@ func duplicateInto(pair [2]int, fd, n int) []int {
 	return got
 }
 
-// openFDs lists the open descriptors below n, with one poll: a closed
-// descriptor answers POLLNVAL.
-func openFDs(n int) []bool {
-	open := make([]bool, n)
-	pfds := make([]unix.PollFd, n)
-	for fd := range pfds {
-		pfds[fd].Fd = int32(fd)
+// openFDs says which descriptors of [from, to) are open, with one poll: a
+// closed descriptor answers POLLNVAL.
+func openFDs(from, to int) []bool {
+	open := make([]bool, to-from)
+	pfds := make([]unix.PollFd, to-from)
+	for i := range pfds {
+		pfds[i].Fd = int32(from + i)
 	}
 	if _, err := unix.Poll(pfds, 0); err != nil {
 		// Without the answer, count every descriptor as open.
-		for fd := range open {
-			open[fd] = true
+		for i := range open {
+			open[i] = true
 		}
 		return open
 	}
-	for fd, p := range pfds {
-		open[fd] = p.Revents&unix.POLLNVAL == 0
+	for i, p := range pfds {
+		open[i] = p.Revents&unix.POLLNVAL == 0
 	}
 	return open
 }
