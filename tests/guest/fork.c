@@ -177,8 +177,12 @@ static void statuses(void) {
 	}
 	waitpid(pid, &st, 0);
 	describe("SIGTERM", st);
+	int hold[2];
+	pipe(hold);
 	if ((pid = fork()) == 0) {
+		char c;
 		raise(SIGSTOP);
+		read(hold[0], &c, 1); // exits only once the parent saw it continue
 		_exit(7);
 	}
 	waitpid(pid, &st, WUNTRACED);
@@ -186,8 +190,11 @@ static void statuses(void) {
 	kill(pid, SIGCONT);
 	waitpid(pid, &st, WCONTINUED);
 	describe("cont", st);
+	write(hold[1], "x", 1);
 	waitpid(pid, &st, 0);
 	describe("after cont", st);
+	close(hold[0]);
+	close(hold[1]);
 
 	// waitid: WNOWAIT leaves the zombie for a second wait.
 	if ((pid = fork()) == 0)
