@@ -10,13 +10,19 @@ import (
 	"time"
 )
 
-// renderReport is results/cpu.md: what was measured where, then the tables.
-func renderReport() string {
+// renderReport is results/cpu.md, or with startup results/startup.md: what
+// was measured where, then the tables.
+func renderReport(startup bool) string {
 	var w strings.Builder
 	fmt.Fprintf(&w, "# xemu against qemu-user\n\n")
 	fmt.Fprintf(&w, "Written by `make bench` (benchmarks/bench_test.go) on %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&w, "- host: %s, %d CPUs; load average %s before, %s after\n", cpuModel(), runtime.NumCPU(), loadBefore, loadAverage())
 	fmt.Fprintf(&w, "- xemu: %s, binary sha256 %s… (Unicorn 2.1.4); qemu: %s\n", treeBefore, xemuSum, commandLine("qemu-aarch64", "--version"))
+	if startup {
+		fmt.Fprintf(&w, "\n")
+		writeStartupTable(&w)
+		return w.String()
+	}
 	fmt.Fprintf(&w, "- method: per row, one untimed run of each emulator whose output is the reference, then %d timed runs each, alternating; wall time. Every xemu run's stdout and exit status must equal qemu's. Kernels are benchmarks/kernels/*.c, built with -O2 -static (armhf: -march=armv7-a -mfpu=neon-vfpv4 -mfloat-abi=hard).\n\n", runs)
 	if len(kernelRows) > 0 {
 		writeKernelTable(&w)
@@ -102,6 +108,8 @@ func writeSyscallTable(w *strings.Builder) {
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) }
+
+func millis(d time.Duration) string { return fmt.Sprintf("%.1f ms", d.Seconds()*1000) }
 
 func met(ratio, target float64) string {
 	if ratio <= target {

@@ -175,7 +175,7 @@ static uint32_t sys_hook(uc_engine *uc, uc_arm64_reg reg,
 
 xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
                        uint64_t trap_base, uintptr_t arena, uint64_t arena_size,
-                       uc_err *err) {
+                       uint32_t code_buffer, uc_err *err) {
   xemu_engine *x = calloc(1, sizeof *x);
   if (!x) {
     *err = UC_ERR_NOMEM;
@@ -196,6 +196,10 @@ xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
   if ((*err = uc_ctl_set_page_size(x->uc, 4096)))
     goto fail;
   if ((*err = uc_ctl_set_cpu_model(x->uc, cpu_model)))
+    goto fail;
+  // Before the engine's first use, which allocates the buffer.
+  if (code_buffer &&
+      (*err = uc_ctl_set_tcg_buffer_size(x->uc, code_buffer)))
     goto fail;
   if ((*err = uc_ctl_tlb_mode(x->uc, UC_TLB_VIRTUAL)))
     goto fail;

@@ -14,6 +14,7 @@ package cpu
 #cgo LDFLAGS: -Wl,--wrap=helper_atomic_xchgl_le_aarch64 -Wl,--wrap=helper_atomic_xchgq_le_aarch64
 #cgo LDFLAGS: -Wl,--wrap=helper_atomic_xchgb_arm -Wl,--wrap=helper_atomic_xchgw_le_arm
 #cgo LDFLAGS: -Wl,--wrap=helper_atomic_xchgl_le_arm -Wl,--wrap=helper_atomic_xchgq_le_arm
+#cgo LDFLAGS: -Wl,--wrap=qht_init -Wl,--wrap=qht_reset_size
 #include "engine.h"
 */
 import "C"
@@ -72,6 +73,9 @@ type Config struct {
 	Model   Model // zero: the architecture's default
 	Space   *mem.AddressSpace
 	Handler Handler
+	// CodeBuffer is the size of the engine's buffer of translated code
+	// (0: Unicorn's default, 1 GiB).
+	CodeBuffer uint32
 }
 
 // Engine is one Unicorn instance running one guest address space. It must be
@@ -85,6 +89,8 @@ type Engine struct {
 	space   *mem.AddressSpace
 	handler Handler
 	id      int
+	// tested: the architecture's self-test has ended (Run waits for it).
+	tested bool
 }
 
 // At most this many engines exist at once (the registry C callbacks index).
@@ -95,9 +101,10 @@ var (
 	registryMu sync.Mutex
 )
 
-// Open creates an engine over the address space.
+// Open creates an engine over the address space. The start-up self-test of
+// its architecture (once per process) must end before the engine runs guest
+// code: Run waits for it; StartSelfTest lets it overlap what comes first.
 func Open(cfg Config) (*Engine, error) {
-	selfTestOnce(cfg.Arch) // the start-up self-test, once per process and architecture
 	return open(cfg)
 }
 
@@ -124,7 +131,7 @@ func open(cfg Config) (*Engine, error) {
 	var uerr C.uc_err
 	e.c = C.xemu_open(C.int(a.id), C.int(model.uc), C.int(e.id),
 		C.uintptr_t(cfg.Space.PageTableRoot()), C.uint64_t(a.TrapBase),
-		C.uintptr_t(arena), C.uint64_t(size), &uerr)
+		C.uintptr_t(arena), C.uint64_t(size), C.uint32_t(cfg.CodeBuffer), &uerr)
 	if e.c == nil {
 		registry[e.id].Store(nil)
 		return nil, check(uerr)
@@ -195,6 +202,11 @@ type Stop struct {
 // Run executes guest code from pc until a handler asks to stop, the guest
 // faults, or an exception stops it.
 func (e *Engine) Run(pc uint64) Stop {
+	if !e.tested {
+		// The self-test decides how code is translated.
+		selfTestOnce(e.arch)
+		e.tested = true
+	}
 	uerr := C.xemu_run(e.c, C.uint64_t(pc))
 	pc = e.PC()
 	switch int(e.c.stop) {

@@ -87,7 +87,7 @@ typedef struct xemu_engine {
 
 xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
                        uint64_t trap_base, uintptr_t arena, uint64_t arena_size,
-                       uc_err *err);
+                       uint32_t code_buffer, uc_err *err);
 void xemu_close(xemu_engine *x);
 uc_err xemu_run(xemu_engine *x, uint64_t pc);
 uc_err xemu_reg_read(xemu_engine *x, int reg, uint64_t *v);

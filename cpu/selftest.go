@@ -4,6 +4,7 @@ package cpu
 import "C"
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"runtime"
@@ -48,14 +49,23 @@ func (c Caps) String() string {
 	return s
 }
 
-// The self-test of each architecture runs once per process, at the first
-// Open of that architecture (a process running one kind of guest does not
-// pay for the other's engine), or when Capabilities asks.
+// The self-test of each architecture runs once per process, when
+// StartSelfTest or the first Run of an engine of that architecture asks (a
+// process running one kind of guest does not pay for the other's engine), or
+// when Capabilities asks.
 var archTests [2]struct {
 	once     sync.Once
+	done     atomic.Bool // once has run
 	failures []string
 	took     time.Duration
 }
+
+// Arches are the architectures the package knows.
+var Arches = []*Arch{AArch64, ARM}
+
+// StartSelfTest starts the architecture's self-test on another thread, so
+// that it overlaps the loading of a program; the first Run waits for it.
+func (a *Arch) StartSelfTest() { go selfTestOnce(a) }
 
 func selfTestOnce(a *Arch) {
 	t := &archTests[a.id]
@@ -67,14 +77,32 @@ func selfTestOnce(a *Arch) {
 			t.failures = append(t.failures, a.Name+": "+f)
 		}
 		t.took = time.Since(start)
+		t.done.Store(true)
 	})
+}
+
+// SelfTestPassed reports whether the architecture's self-test has ended in
+// this process, or was adopted, with every check passed. It does not wait.
+func (a *Arch) SelfTestPassed() bool {
+	t := &archTests[a.id]
+	return t.done.Load() && len(t.failures) == 0
+}
+
+// AdoptSelfTest takes the word of the process that started this one that the
+// architecture's self-test passed there, and does not run it: that process
+// was this same binary (xemu re-executed for a guest's execve) on this same
+// host, so the same checks would pass again. With every check passed, every
+// wrapper stays on, as it starts.
+func (a *Arch) AdoptSelfTest() {
+	t := &archTests[a.id]
+	t.once.Do(func() { t.done.Store(true) })
 }
 
 // Capabilities reports what is on for both architectures, running the
 // self-test of any not yet tested.
 func Capabilities() Caps {
 	var c Caps
-	for i, a := range []*Arch{AArch64, ARM} {
+	for i, a := range Arches {
 		ac := a.Capabilities()
 		if i == 0 {
 			c = ac
@@ -211,13 +239,16 @@ func selfTestArch(a *Arch) (failures []string) {
 		return
 	}
 	defer s.Close()
-	e, err := open(Config{Arch: a, Space: s, Handler: exitHandler{}})
+	// The smallest code buffer: a few blocks are translated, and Unicorn's
+	// default (1 GiB, asking for huge pages) costs a 2 MiB page to fault in.
+	e, err := open(Config{Arch: a, Space: s, Handler: exitHandler{}, CodeBuffer: 1 << 20})
 	if err != nil {
 		disable(id, true, true, true)
 		fail("engine: %v", err)
 		return
 	}
 	defer e.Close()
+	e.tested = true // this is the test
 	prog := selfTestCode[id]
 	code := make([]byte, 4*len(prog.words))
 	for i, w := range prog.words {
@@ -286,7 +317,8 @@ func selfTestArch(a *Arch) (failures []string) {
 		setReg(1, 0)
 		setReg(2, 0)
 		setReg(3, uint64(counter))
-		setReg(4, selfTestLimit)
+		// Each try gives the loop 8 times longer to be interrupted in.
+		setReg(4, selfTestLimit<<(3*try))
 		done := make(chan struct{})
 		var returned atomic.Bool
 		go func() {
@@ -297,7 +329,13 @@ func selfTestArch(a *Arch) (failures []string) {
 				}
 				runtime.Gosched()
 			}
-			time.Sleep(200 * time.Microsecond)
+			// Stop the loop once it has run: its counter has moved.
+			b := make([]byte, a.Bits/8)
+			for t := time.Now(); time.Since(t) < 100*time.Millisecond; runtime.Gosched() {
+				if s.Read(counter, b) == nil && !bytes.Equal(b, word(0)) {
+					break
+				}
+			}
 			e.Interrupt()
 		}()
 		stop := e.Run(selfTestCodeAt + prog.loop)
@@ -312,6 +350,10 @@ func selfTestArch(a *Arch) (failures []string) {
 		}
 		x0 := e.Reg(generalReg(a, 0))
 		switch {
+		case stop.Kind == StopRequested:
+			// The loop ran to its end: the interrupt came too late (this
+			// thread may wait for a CPU on a busy host) or never landed.
+			last = fmt.Sprintf("loop not interrupted (%d iterations)", n)
 		case stop.Kind != StopInterrupted:
 			last = fmt.Sprintf("loop not interrupted (stop %d after %d iterations)", stop.Kind, n)
 			try = 3

@@ -86,7 +86,8 @@ type options struct {
 	chroot    string
 	// execFD is the program's descriptor that binfmt_misc passed
 	// (AT_EXECFD), or -1.
-	execFD int
+	execFD     int
+	selfTested []string
 }
 
 // The guest runs on the main thread, so that its thread ID is its process ID
@@ -178,7 +179,8 @@ func hiddenFlags(fs *pflag.FlagSet, o *options) {
 	fs.IntVar(&o.straceFD, "strace-fd", 0, "log system calls to descriptor `N` (internal)")
 	fs.IntVar(&o.forkState, "fork-state", 0, "continue a forked guest process from descriptor `N` (internal)")
 	fs.StringVar(&o.selfFDs, "self-fds", "", "descriptors of xemu's binary, /proc and the program (internal)")
-	for _, name := range []string{"exec-state", "execfn", "strace-fd", "fork-state", "self-fds"} {
+	fs.StringSliceVar(&o.selfTested, "self-tested", nil, "CPU self-tests that passed in the xemu that executed this one (internal)")
+	for _, name := range []string{"exec-state", "execfn", "strace-fd", "fork-state", "self-fds", "self-tested"} {
 		fs.MarkHidden(name)
 	}
 }
@@ -293,6 +295,8 @@ func runProgram(o options, args []string, stderr io.Writer) int {
 		Env:         guestEnv(os.Environ(), o.setEnv, o.unsetEnv),
 		Sysroot:     o.sysroot,
 		NoRandomize: o.noRandom,
+		ExitAfter:   true, // main exits with the guest's status
+		SelfTested:  o.selfTested,
 	}
 	if o.execFn != "" {
 		cfg.Program = o.execFn

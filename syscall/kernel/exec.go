@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"xemu/cpu"
 	"xemu/guestfs"
 	"xemu/loader"
 	"xemu/syscall/abi"
@@ -68,6 +69,17 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 	}
 	p.sigMu.Unlock()
 	args = append(args, fmt.Sprintf("--exec-state=mask=%x,ignore=%x", uint64(mask), uint64(ignored)))
+	// The next xemu is this binary on this host: a self-test that passed
+	// here need not run again there.
+	var tested []string
+	for _, a := range cpu.Arches {
+		if a.SelfTestPassed() {
+			tested = append(tested, a.Name)
+		}
+	}
+	if len(tested) > 0 {
+		args = append(args, "--self-tested="+strings.Join(tested, ","))
+	}
 	args = append(args, "--execfn", target.guest)
 	if len(target.argv) > 0 {
 		args = append(args, "--argv0", target.argv[0])

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -113,6 +114,9 @@ type forkState struct {
 
 	Mem      mem.ForkState
 	DataBase uint64
+	// SelfTested: the CPU self-tests that passed in the parent (the same
+	// binary on the same host) and need not run again.
+	SelfTested []string
 }
 
 // Fork creates a child process as clone without CLONE_VM does (and vfork,
@@ -154,6 +158,11 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 	}
 	if c.Flags&CLONE_CHILD_SETTID != 0 {
 		st.SetChildTID = c.ChildTID
+	}
+	for _, a := range cpu.Arches {
+		if a.SelfTestPassed() {
+			st.SelfTested = append(st.SelfTested, a.Name)
+		}
 	}
 	memState, saves := p.Mem.Snapshot()
 	st.Mem = memState
@@ -329,18 +338,18 @@ func Resume(fd int) (Resumed, int, error) {
 	if err != nil {
 		return info, 0, err
 	}
+	for _, a := range cpu.Arches {
+		if slices.Contains(st.SelfTested, a.Name) {
+			a.AdoptSelfTest()
+		}
+	}
+	abi.CPU.StartSelfTest()
 	space, err := mem.New(mem.Layout{Limit: mem.GuestAddr(abi.Limit), MinAddr: 0x10000, ArenaSize: abi.CPU.ArenaSize})
 	if err != nil {
 		return info, 0, fmt.Errorf("reserving guest memory: %w", err)
 	}
-	// Other threads may still run guest code as the process ends: their
-	// memory and engines stay until the exit (teardown).
+	// No teardown: xemu exits as Resume returns.
 	var p *Process
-	defer func() {
-		if p == nil || !p.multi.Load() {
-			space.Close()
-		}
-	}()
 	if abi.KernelPages != nil {
 		if err := abi.KernelPages(space); err != nil {
 			return info, 0, fmt.Errorf("mapping the kernel's pages: %w", err)
@@ -395,11 +404,6 @@ func Resume(fd int) (Resumed, int, error) {
 	if err != nil {
 		return info, 0, err
 	}
-	defer func() {
-		if !p.multi.Load() {
-			e.Close()
-		}
-	}()
 	defer cpu.SetSignalTarget(nil)
 	if err := e.RestoreRegs(&st.Regs); err != nil {
 		return info, 0, err

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -121,6 +122,13 @@ type Config struct {
 	Mask, Ignored SigSet
 	// NoRandomize disables address-space randomization (setarch -R).
 	NoRandomize bool
+	// ExitAfter: the caller ends the host process as soon as Run returns,
+	// so the engine and the guest's memory are left to the host kernel,
+	// which frees them at exit anyway; closing them first only costs time.
+	ExitAfter bool
+	// SelfTested names the CPU architectures whose self-test passed in the
+	// xemu that executed this one (cpu.Arch.AdoptSelfTest).
+	SelfTested []string
 }
 
 // ExitError: the guest ended; Status is the exit status to report, Signal
@@ -138,16 +146,24 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	// Unicorn's engine must stay on one OS thread.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	for _, a := range cpu.Arches {
+		if slices.Contains(cfg.SelfTested, a.Name) {
+			a.AdoptSelfTest()
+		}
+	}
+	// It runs while the program is loaded; the first Run waits for it.
+	abi.CPU.StartSelfTest()
 
 	space, err := mem.New(mem.Layout{Limit: mem.GuestAddr(abi.Limit), MinAddr: 0x10000, ArenaSize: abi.CPU.ArenaSize})
 	if err != nil {
 		return 0, fmt.Errorf("reserving guest memory: %w", err)
 	}
 	// Other threads may still run guest code as the process ends: their
-	// memory and engines stay until the exit (teardown).
+	// memory and engines stay until the exit (teardown), as they do when
+	// xemu exits right after (ExitAfter).
 	var p *Process
 	defer func() {
-		if p == nil || !p.multi.Load() {
+		if !cfg.ExitAfter && (p == nil || !p.multi.Load()) {
 			space.Close()
 		}
 	}()
@@ -181,7 +197,7 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 		return 0, err
 	}
 	defer func() {
-		if !p.multi.Load() {
+		if !cfg.ExitAfter && !p.multi.Load() {
 			e.Close()
 		}
 	}()
