@@ -64,6 +64,7 @@ var kernels = []kernel{
 	{Name: "sieve", Args: []string{"20000000", "6"}, Target: 1.0},
 	{Name: "interp", Args: []string{"150000"}, Target: 1.0},
 	{Name: "bintree", Args: []string{"16"}, Target: 1.0},
+	{Name: "threads2", Args: []string{"400000000"}, Target: 1.0},
 }
 
 const geomeanTarget = 1.0

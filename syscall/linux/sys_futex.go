@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"encoding/binary"
+
 	"xemu/syscall/kernel"
 
 	"golang.org/x/sys/unix"
@@ -90,6 +92,79 @@ func futexWord(t *kernel.Task, a mem.GuestAddr, need mem.Prot) (uintptr, error) 
 
 func init() {
 	kernel.AddEntries(map[string]*kernel.Entry{
-		"futex": {Fn: futex, Args: kernel.Kinds(kernel.KPtr, kernel.KInt, kernel.KUint, kernel.KPtr, kernel.KPtr, kernel.KUint)},
+		"futex":       {Fn: futex, Args: kernel.Kinds(kernel.KPtr, kernel.KInt, kernel.KUint, kernel.KPtr, kernel.KPtr, kernel.KUint)},
+		"futex_waitv": {Fn: futexWaitv, Time64: true, Args: kernel.Kinds(kernel.KPtr, kernel.KUint, kernel.KHex, kernel.KPtr, kernel.KInt)},
+		"membarrier":  {Fn: membarrier, Args: kernel.Kinds(kernel.KInt, kernel.KHex, kernel.KInt)},
 	})
+}
+
+// futexWaitvMax is FUTEX_WAITV_MAX (include/uapi/linux/futex.h).
+const futexWaitvMax = 128
+
+// futex_waitv(waiters, nr, flags, timeout, clockid): struct futex_waitv is
+// {u64 val; u64 uaddr; u32 flags; u32 reserved} on every architecture; the
+// host call gets the same array with host addresses. The timeout is a
+// struct __kernel_timespec, absolute on clockid.
+func futexWaitv(t *kernel.Task, a kernel.Args) (uint64, error) {
+	n := a.Uint(1)
+	if a.Uint(2) != 0 || n == 0 || n > futexWaitvMax {
+		return 0, unix.EINVAL
+	}
+	raw := make([]byte, 24*n)
+	if err := t.CopyIn(a.Addr(0), raw); err != nil {
+		return 0, err
+	}
+	host := make([]byte, len(raw))
+	copy(host, raw)
+	for i := uint32(0); i < n; i++ {
+		e := raw[24*i : 24*i+24]
+		if binary.LittleEndian.Uint32(e[20:]) != 0 {
+			return 0, unix.EINVAL
+		}
+		uaddr := mem.GuestAddr(binary.LittleEndian.Uint64(e[8:]))
+		if t.P.ABI.Class == 32 && uint64(uaddr) > 0xffffffff {
+			return 0, unix.EFAULT
+		}
+		h, err := futexWord(t, uaddr, mem.ProtRead)
+		if err != nil {
+			return 0, err
+		}
+		binary.LittleEndian.PutUint64(host[24*i+8:], uint64(h))
+	}
+	var timeout *unix.Timespec
+	if a.Addr(3) != 0 {
+		var ts [1]unix.Timespec
+		if err := t.ReadTimespecs(a.Addr(3), ts[:]); err != nil {
+			return 0, err
+		}
+		timeout = &ts[0]
+	}
+	r, _, e := unix.Syscall6(unix.SYS_FUTEX_WAITV, uintptr(kernel.UnsafePointer(&host[0])), uintptr(n), 0,
+		uintptr(kernel.UnsafePointer(timeout)), uintptr(a.Int(4)), 0)
+	return uint64(r), kernel.ErrOf(e)
+}
+
+// membarrier commands (include/uapi/linux/membarrier.h). Guest threads are
+// host threads of this process, so the host's barriers reach them; the
+// rseq variants are refused, as rseq is not supported.
+const (
+	membarrierQuery       = 0
+	membarrierRseqMask    = 1<<7 | 1<<8
+	membarrierSupportMask = 1<<1 | 1<<2 | 1<<3 | 1<<4 | 1<<5 | 1<<6
+)
+
+func membarrier(t *kernel.Task, a kernel.Args) (uint64, error) {
+	cmd := a.Int(0)
+	if cmd&membarrierRseqMask != 0 {
+		return 0, unix.EINVAL
+	}
+	r, _, e := unix.Syscall(unix.SYS_MEMBARRIER, uintptr(cmd), uintptr(a.Uint(1)), uintptr(a.Int(2)))
+	if e != 0 {
+		return 0, e
+	}
+	if cmd == membarrierQuery {
+		// GLOBAL (bit 0) and the others xemu passes on.
+		return uint64(r) & (1 | membarrierSupportMask), nil
+	}
+	return uint64(r), nil
 }

@@ -1,8 +1,9 @@
-// Thread behaviour qemu-user gets wrong (it deadlocks on a robust mutex whose
-// owner died, having no robust-list processing), so the program checks
-// itself: EOWNERDEAD after a thread and after a forked process die holding a
-// robust mutex, and a fault in one thread killing the whole process while
-// others run.
+// Thread behaviour qemu-user gets wrong or lacks (it deadlocks on a robust
+// mutex whose owner died, having no robust-list processing, and has no
+// futex_waitv), so the program checks itself: EOWNERDEAD after a thread and
+// after a forked process die holding a robust mutex, a fault in one thread
+// killing the whole process while others run, futex_waitv woken through its
+// second futex, and membarrier.
 // xemu-test: oracle=self
 #define _GNU_SOURCE
 #include <errno.h>
@@ -10,7 +11,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <stdint.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +43,44 @@ static void *fault(void *arg) {
 	usleep(20000);
 	*(volatile int *)8 = 1;
 	return NULL;
+}
+
+static uint32_t fa, fb;
+
+static void *wake_b(void *arg) {
+	usleep(20000);
+	__atomic_store_n(&fb, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, &fb, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	return NULL;
+}
+
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+
+struct waitv {
+	uint64_t val, uaddr;
+	uint32_t flags, reserved;
+};
+
+static void more(void) {
+	struct waitv w[2] = {{0, (uintptr_t)&fa, FUTEX_32 | FUTEX_PRIVATE_FLAG, 0},
+			     {0, (uintptr_t)&fb, FUTEX_32 | FUTEX_PRIVATE_FLAG, 0}};
+	pthread_t t;
+	pthread_create(&t, NULL, wake_b, NULL);
+	long r = syscall(SYS_futex_waitv, w, 2, 0, NULL, CLOCK_MONOTONIC);
+	pthread_join(t, NULL);
+	check("futex_waitv woken through its second futex", r == 1);
+	fb = 0;
+	w[1].val = 5; // mismatch: EAGAIN at once
+	r = syscall(SYS_futex_waitv, w, 2, 0, NULL, CLOCK_MONOTONIC);
+	check("futex_waitv with a changed value: EAGAIN", r == -1 && errno == EAGAIN);
+
+	long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	check("membarrier query offers private expedited", q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED));
+	check("membarrier register and barrier",
+	      syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 &&
+		  syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0);
 }
 
 int main(void) {
@@ -83,5 +126,6 @@ int main(void) {
 	int st;
 	waitpid(pid, &st, 0);
 	check("a faulting thread kills the process with SIGSEGV", WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+	more();
 	return failures != 0;
 }
