@@ -66,7 +66,10 @@ static void nocldstop(void) {
 	kill(pid, SIGCONT);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	usleep(100000);
+	// The exit's SIGCHLD may come a little after wait returns.
+	for (int i = 0; i < 500 && chld == 0; i++)
+		usleep(10000);
+	usleep(50000);
 	check("SIGCHLD for the exit", WIFEXITED(st) && WEXITSTATUS(st) == 8 && chld == 1);
 	signal(SIGCHLD, SIG_DFL);
 }
