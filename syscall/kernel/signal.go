@@ -765,6 +765,11 @@ func highFD(fd int) int {
 	return h
 }
 
+// TakeHostSignals queues now the host signals caught so far, for a call
+// whose result the kernel orders after a signal: a SIGCHLD is pending by the
+// time wait returns the child that sent it.
+func (t *Task) TakeHostSignals() { t.P.drainHostSignals() }
+
 // drainHostSignals queues every host signal caught so far. The lock makes a
 // drain on the guest thread wait for one the reader goroutine has begun, so
 // that a signal taken from the ring is queued before anyone asks whether

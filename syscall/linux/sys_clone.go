@@ -131,6 +131,9 @@ func wait4(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if pid > 0 {
+		t.TakeHostSignals()
+	}
 	if pid > 0 && a.Addr(1) != 0 {
 		var b [4]byte
 		binary.LittleEndian.PutUint32(b[:], uint32(status))
@@ -158,6 +161,7 @@ func waitid(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if e != 0 {
 		return 0, e
 	}
+	t.TakeHostSignals()
 	if a.Addr(2) != 0 {
 		// No child in a state waited for (WNOHANG) leaves si_signo and
 		// si_pid zero, which the guest reads as such.
