@@ -6,7 +6,7 @@ import "testing"
 func TestCapabilities(t *testing.T) {
 	c := Capabilities()
 	t.Logf("capabilities: %v", c)
-	if !c.NoAccessCheck || !c.InlineBlockCheck || !c.Parallel || len(c.Failures) > 0 {
+	if !c.NoAccessCheck || !c.InlineBlockCheck || !c.Parallel || !c.AtomicSwap || len(c.Failures) > 0 {
 		t.Fatalf("self-test failed on the pinned Unicorn: %v", c)
 	}
 	for _, a := range []*Arch{AArch64, ARM} {

@@ -34,6 +34,9 @@ type Caps struct {
 	// LSE atomics and CAS are host atomics and barriers are fences, so
 	// guest threads on separate engines share memory correctly.
 	Parallel bool
+	// AtomicSwap: SWP is a host atomic exchange (Unicorn's own exchange
+	// helper is a plain load and store).
+	AtomicSwap bool
 	// SelfTest is how long the self-test took.
 	SelfTest time.Duration
 	// Failures names each check that failed ("arm: parallel: ...").
@@ -41,8 +44,8 @@ type Caps struct {
 }
 
 func (c Caps) String() string {
-	s := fmt.Sprintf("no-access-check=%v inline-block-check=%v parallel=%v self-test=%v",
-		c.NoAccessCheck, c.InlineBlockCheck, c.Parallel, c.SelfTest.Round(10*time.Microsecond))
+	s := fmt.Sprintf("no-access-check=%v inline-block-check=%v parallel=%v atomic-swap=%v self-test=%v",
+		c.NoAccessCheck, c.InlineBlockCheck, c.Parallel, c.AtomicSwap, c.SelfTest.Round(10*time.Microsecond))
 	if len(c.Failures) > 0 {
 		s += " failed: " + strings.Join(c.Failures, "; ")
 	}
@@ -111,6 +114,7 @@ func Capabilities() Caps {
 		c.NoAccessCheck = c.NoAccessCheck && ac.NoAccessCheck
 		c.InlineBlockCheck = c.InlineBlockCheck && ac.InlineBlockCheck
 		c.Parallel = c.Parallel && ac.Parallel
+		c.AtomicSwap = c.AtomicSwap && ac.AtomicSwap
 		c.SelfTest += ac.SelfTest
 		c.Failures = append(c.Failures, ac.Failures...)
 	}
@@ -126,6 +130,7 @@ func (a *Arch) Capabilities() Caps {
 		NoAccessCheck:    C.xemu_wrap_no_access_check[a.id] != 0,
 		InlineBlockCheck: C.xemu_wrap_inline_block_check[a.id] != 0,
 		Parallel:         C.xemu_wrap_parallel[a.id] != 0,
+		AtomicSwap:       C.xemu_wrap_parallel[a.id] != 0 && C.xemu_wrap_xchg[a.id] != 0,
 		SelfTest:         t.took,
 		Failures:         t.failures,
 	}
@@ -139,6 +144,7 @@ func (a *Arch) Capabilities() Caps {
 var selfTestCode = [2]struct {
 	words              []uint32
 	loop, retry, store uint64
+	swap               uint64 // 0: none (ARM has no exchange the wrapper serves)
 }{
 	{[]uint32{
 		0xf9400000, // loop: ldr x0, [x0]
@@ -160,7 +166,10 @@ var selfTestCode = [2]struct {
 		0xb9002001, // store: str w1, [x0, #0x20]
 		0xd2800ba8, // mov x8, #93
 		0xd4000001, // svc #0
-	}, 0, 0x24, 0x40},
+		0xb8e18002, // swap: swpal w1, w2, [x0]
+		0xd2800ba8, // mov x8, #93
+		0xd4000001, // svc #0
+	}, 0, 0x24, 0x40, 0x4c},
 	{[]uint32{
 		0xe5900000, // loop: ldr r0, [r0]
 		0xe5931000, // ldr r1, [r3]
@@ -182,7 +191,7 @@ var selfTestCode = [2]struct {
 		0xe5801020, // store: str r1, [r0, #0x20]
 		0xe3a07001, // mov r7, #1
 		0xef000000, // svc 0
-	}, 0, 0x24, 0x44},
+	}, 0, 0x24, 0x44, 0},
 }
 
 // exitHandler stops at the exit system call (93 on AArch64, 1 on ARM).
@@ -409,6 +418,25 @@ func selfTestArch(a *Arch) (failures []string) {
 	case atomic.LoadUint64((*uint64)(unsafe.Pointer(&C.xemu_wrap_parallel_blocks[id]))) == blocks:
 		disable(id, false, false, true)
 		fail("parallel: no block translated in parallel mode")
+	}
+
+	// The exchange wrapper (tcgwrap.c, 6): in parallel mode a SWP goes
+	// through it and exchanges. Without parallel mode it is not called.
+	if prog.swap != 0 && C.xemu_wrap_parallel[id] != 0 {
+		before := atomic.LoadUint64((*uint64)(unsafe.Pointer(&C.xemu_wrap_xchg_calls[id])))
+		slot := mem.GuestAddr(selfTestData + 0x300)
+		s.Poke(slot, []byte{5, 0, 0, 0})
+		setReg(0, uint64(slot))
+		setReg(1, 7)
+		setReg(2, 0)
+		stop = e.Run(selfTestCodeAt + prog.swap)
+		s.Read(slot, v)
+		old, now := e.Reg(generalReg(a, 2)), binary.LittleEndian.Uint32(v)
+		called := atomic.LoadUint64((*uint64)(unsafe.Pointer(&C.xemu_wrap_xchg_calls[id]))) > before
+		if stop.Kind != StopRequested || old != 5 || now != 7 || !called {
+			C.xemu_wrap_xchg[id] = 0
+			fail("swap: stop %d, old %d, memory %d, wrapper called %v", stop.Kind, old, now, called)
+		}
 	}
 	return failures
 }
