@@ -165,7 +165,7 @@ func (s *AddressSpace) readSaved(data int, dataBase uint64) error {
 		if phys+uint64(stop-start) > s.arenaLen {
 			return fmt.Errorf("saved memory at %#x beyond the arena", phys)
 		}
-		if err := preadFull(data, s.arenaMem[phys:phys+uint64(stop-start)], start); err != nil {
+		if err := PreadFull(data, s.arenaMem[phys:phys+uint64(stop-start)], start); err != nil {
 			return err
 		}
 		off = stop
@@ -173,7 +173,9 @@ func (s *AddressSpace) readSaved(data int, dataBase uint64) error {
 	return nil
 }
 
-func preadFull(fd int, b []byte, off int64) error {
+// PreadFull fills b from fd at off, as the fork hand-over reads it (the
+// kernel package reads the state the same way).
+func PreadFull(fd int, b []byte, off int64) error {
 	for len(b) > 0 {
 		n, err := unix.Pread(fd, b, off)
 		if err == unix.EINTR {
@@ -183,7 +185,7 @@ func preadFull(fd int, b []byte, off int64) error {
 			return err
 		}
 		if n == 0 {
-			return fmt.Errorf("saved memory ends early")
+			return fmt.Errorf("fork state ends early")
 		}
 		b, off = b[n:], off+int64(n)
 	}

@@ -14,7 +14,6 @@ import (
 	"xemu/cpu"
 	"xemu/cpu/mem"
 	"xemu/guestfs"
-	"xemu/syscall/abi"
 )
 
 // fork: the Go runtime cannot go on in a forked child (only the forking
@@ -449,7 +448,7 @@ func readForkState(fd int) (*forkState, error) {
 		return nil, fmt.Errorf("state of %d bytes", size)
 	}
 	buf := make([]byte, size)
-	if err := preadAll(fd, buf, 8); err != nil {
+	if err := mem.PreadFull(fd, buf, 8); err != nil {
 		return nil, err
 	}
 	var st forkState
@@ -466,7 +465,7 @@ func readForkState(fd int) (*forkState, error) {
 
 func restoreCloseOnExec(fd int, off uint64) error {
 	buf := make([]byte, forkFDListSize)
-	if err := preadAll(fd, buf, int64(off)); err != nil {
+	if err := mem.PreadFull(fd, buf, int64(off)); err != nil {
 		return err
 	}
 	n := binary.LittleEndian.Uint32(buf)
@@ -478,22 +477,3 @@ func restoreCloseOnExec(fd int, off uint64) error {
 	}
 	return nil
 }
-
-func preadAll(fd int, b []byte, off int64) error {
-	for len(b) > 0 {
-		n, err := unix.Pread(fd, b, off)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return fmt.Errorf("short state")
-		}
-		b, off = b[n:], off+int64(n)
-	}
-	return nil
-}
-
-var _ = abi.NSIG
