@@ -92,12 +92,16 @@ int xemu_child_reaping(int mode) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sigfillset(&sa.sa_mask);
-  if (mode == 2) {
+  if ((mode & 3) == 2) {
     sa.sa_handler = SIG_IGN;
   } else {
     sa.sa_sigaction = handler;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | (mode == 1 ? SA_NOCLDWAIT : 0);
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | ((mode & 3) == 1 ? SA_NOCLDWAIT : 0);
   }
+  // Not even generated: a stop's SIGCHLD still pending would swallow the
+  // exit's, as the kernel keeps one of each standard signal.
+  if (mode & 4)
+    sa.sa_flags |= SA_NOCLDSTOP;
   return sigaction(SIGCHLD, &sa, 0);
 }
 

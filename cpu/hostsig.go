@@ -33,13 +33,16 @@ func ReleaseSignal(sig unix.Signal) { C.xemu_release_signal(C.int(sig)) }
 // ChildReaping says how ended children go: kept as zombies for wait
 // (ChildrenWaited), or reaped by the host at once with SIGCHLD still caught
 // (ChildrenNoWait, SA_NOCLDWAIT) or not sent (ChildrenIgnored, SIG_IGN), as
-// the guest's SIGCHLD disposition asks of its kernel.
+// the guest's SIGCHLD disposition asks of its kernel. ChildStopsUnreported
+// may be added to any of them (SA_NOCLDSTOP).
 type ChildReaping int
 
 const (
 	ChildrenWaited ChildReaping = iota
 	ChildrenNoWait
 	ChildrenIgnored
+
+	ChildStopsUnreported ChildReaping = 4
 )
 
 func SetChildReaping(m ChildReaping) error {

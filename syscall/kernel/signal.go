@@ -171,6 +171,9 @@ func (p *Process) syncChildReapingLocked() {
 	case a.Flags&abi.SA_NOCLDWAIT != 0:
 		mode = cpu.ChildrenNoWait
 	}
+	if a.Flags&abi.SA_NOCLDSTOP != 0 {
+		mode |= cpu.ChildStopsUnreported
+	}
 	if mode != p.childReaping {
 		if cpu.SetChildReaping(mode) == nil {
 			p.childReaping = mode
