@@ -295,7 +295,6 @@ uc_err xemu_run(xemu_engine *x, uint64_t pc) {
   // An address no instruction can sit at, so emulation ends only when asked.
   uint64_t until = x->arch == 0 ? ~0ULL : 0xffffffffULL;
   for (;;) {
-    uint64_t sent = __atomic_load_n(&x->stops_sent, __ATOMIC_SEQ_CST);
     xemu_current = x;
     __atomic_store_n(&x->running, 1, __ATOMIC_SEQ_CST);
     uc_err err = uc_emu_start(x->uc, pc, until, 0, 0);
@@ -318,10 +317,12 @@ uc_err xemu_run(xemu_engine *x, uint64_t pc) {
       x->stop = XSTOP_INTERRUPTED;
       return UC_ERR_OK;
     }
-    // A stop another thread sent for an interrupt that was then cleared
-    // (ClearInterrupt): nobody wants it, carry on from where it landed.
-    if (__atomic_load_n(&x->stops_sent, __ATOMIC_SEQ_CST) == sent)
-      return err;
+    // Nothing explains the return: it was a stop another thread sent for an
+    // interrupt that was then cleared (ClearInterrupt). Nobody wants it, so
+    // carry on from where it landed. The stop can land in a later
+    // uc_emu_start than the one it was sent to (xemu_interrupt counts it,
+    // then this thread starts again, then the stop arrives), so counting
+    // stops cannot tell stale ones from others; and there are no others.
     pc = resume_pc(x);
   }
 }
@@ -334,7 +335,6 @@ void xemu_interrupt(xemu_engine *x) {
   if (!xemu_wrap_no_access_check[x->arch])
     return;
   if (__atomic_load_n(&x->running, __ATOMIC_SEQ_CST)) {
-    __atomic_fetch_add(&x->stops_sent, 1, __ATOMIC_SEQ_CST);
     uc_emu_stop(x->uc);
   }
 }

@@ -74,7 +74,6 @@ typedef struct xemu_engine {
   // under way (only then may another thread call uc_emu_stop).
   int interrupt_pending;
   int running;
-  uint64_t stops_sent;
 
   int fill_any; // answer any present page, whatever the access (invalidation)
   uint64_t tlb_fills;
