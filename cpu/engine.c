@@ -37,6 +37,21 @@ static int access_of(uc_mem_type type) {
   }
 }
 
+// Unicorn restores the state of the instruction that missed before it calls the
+// fill hook (unicorn_vtlb.c), ARM's IT-block state included, and the block then
+// goes on. QEMU keeps condexec_bits at zero while a block runs (written only
+// when a block ends inside an IT block), so a value restored here would become
+// the IT state of the next block: an instruction after the IT block would run
+// conditionally, or be refused (a conditional branch). Clear it again.
+static void clear_restored_it_state(uc_engine *uc) {
+  const uint32_t it_bits = 0x0600fc00; // CPSR IT[1:0] 26:25, IT[7:2] 15:10
+  uint32_t cpsr;
+  if (uc_reg_read(uc, UC_ARM_REG_CPSR, &cpsr) == UC_ERR_OK && (cpsr & it_bits)) {
+    cpsr &= ~it_bits;
+    uc_reg_write(uc, UC_ARM_REG_CPSR, &cpsr);
+  }
+}
+
 // Answers Unicorn's TLB misses from xemu's page table. Data pages are answered
 // without EXEC so that stores to them take QEMU's fast path; a page the guest may
 // not touch the way it tries is sent to a trap slot.
@@ -57,6 +72,8 @@ static bool tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
     x->grow_flushes++;
     uc_ctl_flush_tlb(uc);
   }
+  if (x->arch == 1)
+    clear_restored_it_state(uc);
   uint64_t pte = pt_lookup(x->pt_root, va);
   int need = x->fill_any ? 0 : access_of(type);
   if ((pte & XPTE_PRESENT) && (pte & need) == (uint64_t)need) {
