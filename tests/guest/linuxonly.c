@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -151,6 +152,13 @@ static void signals(void) {
 }
 
 static void process(void) {
+	// kernel/sys.c compat_sysinfo: a 32-bit task gets sizes in larger units
+	// (mem_unit) when they do not fit 32 bits, never truncated ones.
+	struct sysinfo si;
+	check(sysinfo(&si) == 0 && si.mem_unit > 0 && si.freeram <= si.totalram &&
+	          (unsigned long long)si.totalram * si.mem_unit >= 64ull << 20,
+	      "sysinfo: sizes scaled, freeram <= totalram, totalram >= 64 MiB");
+
 	// kernel/sys.c prctl.
 	int reaper = -1;
 	check(prctl(PR_GET_CHILD_SUBREAPER, &reaper) == 0 && reaper == 0, "PR_GET_CHILD_SUBREAPER: 0");

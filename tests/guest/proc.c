@@ -70,8 +70,10 @@ static void machine(void) {
 	printf("release nonempty: %d nodename nonempty: %d\n", u.release[0] != 0, u.nodename[0] != 0);
 	struct sysinfo si;
 	R(sysinfo(&si));
-	printf("sysinfo: mem_unit>0=%d totalram>0=%d procs>0=%d freeram<=totalram=%d\n", si.mem_unit > 0,
-	       si.totalram > 0, si.procs > 0, si.freeram <= si.totalram);
+	// freeram <= totalram is checked in linuxonly.c: qemu-arm truncates
+	// sizes past 4 GiB instead of scaling them, so it is no oracle for it.
+	printf("sysinfo: mem_unit>0=%d totalram>0=%d procs>0=%d\n", si.mem_unit > 0, si.totalram > 0,
+	       si.procs > 0);
 	cpu_set_t set;
 	CPU_ZERO(&set);
 	R(sched_getaffinity(0, sizeof set, &set));
