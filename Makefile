@@ -58,7 +58,7 @@ fixtures: deps
 	.ci/rootfs armhf .cache/rootfs-armhf
 
 test: build vet fixtures
-	go test -count=1 -timeout 40m ./...
+	XEMU_STRICT=1 go test -count=1 -timeout 40m ./...
 
 bench: build
 	go test -count=1 -run XXX -bench . -benchtime 1x -timeout 60m ./benchmarks/

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"xemu/internal/testenv"
 )
 
 // The lines qemu's scripts/qemu-binfmt-conf.sh registers for aarch64 and
@@ -166,12 +167,10 @@ func FuzzParseEntry(f *testing.F) {
 // read, and what it claims is what Line meant. Root only; no ARM magic, so
 // it cannot change how anything else on the machine runs.
 func TestKernelEntry(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
+	testenv.NeedRoot(t, "binfmt_misc registration")
 	s := System{Dir: DefaultDir}
 	if err := s.Mount(); err != nil {
-		t.Skipf("binfmt_misc: %v", err)
+		testenv.Unavailable(t, "binfmt_misc: %v", err)
 	}
 	name := fmt.Sprintf("xemu-test-%d-kernel", os.Getpid())
 	magic := []byte(fmt.Sprintf("XEMU:%d\x00\xff", os.Getpid()))

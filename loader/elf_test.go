@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"xemu/cpu/mem"
+	"xemu/internal/testenv"
 )
 
 // seedELFs are real binaries for the fuzz corpus and the parser tests: the
@@ -28,7 +29,7 @@ func seedELFs(t testing.TB) [][]byte {
 		}
 	}
 	if len(out) == 0 {
-		t.Skip("no seed binaries installed")
+		testenv.Missing(t, "no seed binaries installed")
 	}
 	return out
 }
@@ -36,7 +37,7 @@ func seedELFs(t testing.TB) [][]byte {
 func TestParseRealHeaders(t *testing.T) {
 	b, err := os.ReadFile("/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1")
 	if err != nil {
-		t.Skip(err)
+		testenv.Missing(t, "%v", err)
 	}
 	h, err := ParseHeader(b, nil)
 	if err != nil {
@@ -47,7 +48,7 @@ func TestParseRealHeaders(t *testing.T) {
 	}
 	b, err = os.ReadFile("/usr/arm-linux-gnueabihf/lib/ld-linux-armhf.so.3")
 	if err != nil {
-		t.Skip(err)
+		testenv.Missing(t, "%v", err)
 	}
 	h, err = ParseHeader(b, nil)
 	if err != nil {
@@ -61,7 +62,7 @@ func TestParseRealHeaders(t *testing.T) {
 func TestParseBadHeaders(t *testing.T) {
 	good, err := os.ReadFile("/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1")
 	if err != nil {
-		t.Skip(err)
+		testenv.Missing(t, "%v", err)
 	}
 	mutate := func(f func(b []byte) []byte) []byte {
 		return f(append([]byte(nil), good...))
@@ -140,7 +141,7 @@ func TestLoadStaticBinary(t *testing.T) {
 	for _, pie := range []string{"-static", "-static-pie"} {
 		bin := filepath.Join(dir, "p"+pie)
 		if out, err := exec.Command("aarch64-linux-gnu-gcc", pie, "-o", bin, src).CombinedOutput(); err != nil {
-			t.Skipf("cross compiler: %v %s", err, out)
+			testenv.Missing(t, "cross compiler: %v %s", err, out)
 		}
 		f, err := Open("p", bin)
 		if err != nil {

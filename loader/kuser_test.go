@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"xemu/cpu/mem"
+	"xemu/internal/testenv"
 )
 
 // kuserSource is arch/arm/kernel/entry-armv.S's kuser helpers as an SMP
@@ -72,11 +73,11 @@ __kuser_helper_version:
 func TestKuserHelpersAssemble(t *testing.T) {
 	as, err := exec.LookPath("arm-linux-gnueabihf-as")
 	if err != nil {
-		t.Skip("no arm-linux-gnueabihf-as")
+		testenv.Missing(t, "no arm-linux-gnueabihf-as")
 	}
 	objcopy, err := exec.LookPath("arm-linux-gnueabihf-objcopy")
 	if err != nil {
-		t.Skip("no arm-linux-gnueabihf-objcopy")
+		testenv.Missing(t, "no arm-linux-gnueabihf-objcopy")
 	}
 	dir := t.TempDir()
 	src, obj, bin := filepath.Join(dir, "k.S"), filepath.Join(dir, "k.o"), filepath.Join(dir, "k.bin")

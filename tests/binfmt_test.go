@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"xemu/binfmt"
+	"xemu/internal/testenv"
 )
 
 // argvSource prints its arguments, argv[0] included.
@@ -156,12 +157,10 @@ func TestSubcommandNames(t *testing.T) {
 // test and enabled again after; nothing is left registered and /etc is not
 // touched (the persistent files go to a temporary directory). Root only.
 func TestBinfmtRegistration(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
+	testenv.NeedRoot(t, "binfmt_misc registration")
 	sys := binfmt.System{Dir: binfmt.DefaultDir}
 	if err := sys.Mount(); err != nil {
-		t.Skipf("binfmt_misc: %v", err)
+		testenv.Unavailable(t, "binfmt_misc: %v", err)
 	}
 	prefix := fmt.Sprintf("xemu-test-%d", os.Getpid())
 	names := []string{prefix + "-aarch64", prefix + "-arm"}

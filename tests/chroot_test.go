@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"xemu/binfmt"
+	"xemu/internal/testenv"
 )
 
 // Inside a foreign root file system. The first-stage root file systems of
@@ -26,9 +27,7 @@ const chrootWant = "start\n12\nsh 3\n1\nno /proc\n/\n"
 // TestChrootOption: xemu --chroot DIR runs the root file system's own
 // programs with no copy of xemu in it and no binfmt_misc registration.
 func TestChrootOption(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (chroot)")
-	}
+	testenv.NeedRoot(t, "chroot")
 	for _, fs := range []string{"rootfs-arm64", "rootfs-armhf"} {
 		t.Run(fs, func(t *testing.T) {
 			t.Parallel()
@@ -51,14 +50,12 @@ func TestChrootOption(t *testing.T) {
 // execve re-enters xemu through the registration. Registered under a name
 // of its own for the few seconds of the run, and removed also on failure.
 func TestBinfmtChroot(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
+	testenv.NeedRoot(t, "chroot, binfmt_misc")
 	rootfs := filepath.Join(root, ".cache", "rootfs-arm64")
 	requireFile(t, filepath.Join(rootfs, "bin", "sh"), "make fixtures builds it")
 	sys := binfmt.System{Dir: binfmt.DefaultDir}
 	if err := sys.Mount(); err != nil {
-		t.Skipf("binfmt_misc: %v", err)
+		testenv.Unavailable(t, "binfmt_misc: %v", err)
 	}
 	x := xemu(t)
 	prefix := fmt.Sprintf("xemu-chroot-test-%d", os.Getpid())
@@ -93,9 +90,7 @@ func TestBinfmtChroot(t *testing.T) {
 // apt-cache and perl in the result. Root only; minutes long, so not with
 // -short.
 func TestDebootstrapSecondStage(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (chroot, mount)")
-	}
+	testenv.NeedRoot(t, "chroot, mount")
 	if testing.Short() {
 		t.Skip("minutes long: runs without -short")
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"xemu/internal/testenv"
 )
 
 // Guest threads run in parallel, each on its own engine. The stress program
@@ -147,7 +148,7 @@ func main() {
 func TestGoProgramThreads(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("no Go toolchain")
+		testenv.Missing(t, "no Go toolchain")
 	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(goThreadsSrc), 0o644); err != nil {

@@ -2,6 +2,7 @@ package mem
 
 import (
 	"testing"
+	"xemu/internal/testenv"
 
 	"golang.org/x/sys/unix"
 )
@@ -12,7 +13,7 @@ func newSegment(t *testing.T, n int) int {
 	t.Helper()
 	id, err := unix.SysvShmGet(unix.IPC_PRIVATE, n, unix.IPC_CREAT|0o600)
 	if err != nil {
-		t.Skipf("no System V shared memory: %v", err)
+		testenv.Unavailable(t, "no System V shared memory: %v", err)
 	}
 	t.Cleanup(func() { unix.SysvShmCtl(id, unix.IPC_RMID, nil) })
 	return id

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+	"xemu/internal/testenv"
 
 	"golang.org/x/sys/unix"
 )
@@ -106,7 +107,7 @@ func TestARMLayouts(t *testing.T) {
 func TestARMLayoutsFromHeaders(t *testing.T) {
 	cc, err := exec.LookPath("arm-linux-gnueabihf-gcc")
 	if err != nil {
-		t.Skip("no arm-linux-gnueabihf-gcc")
+		testenv.Missing(t, "no arm-linux-gnueabihf-gcc")
 	}
 	ls := armLayouts()
 	var src strings.Builder
