@@ -22,13 +22,16 @@ static long report(const char *what, long r) {
 	return r;
 }
 
-// The kernel's struct sigaction on arm64 (include/uapi/asm-generic/signal.h).
+// The kernel's struct sigaction (include/linux/signal_types.h): the mask is
+// a sigset_t of unsigned longs, so on ARM it sits at offset 12, not at a
+// uint64_t's 8-byte-aligned 16.
 struct ksigaction {
 	void *handler;
 	unsigned long flags;
 	void *restorer;
-	uint64_t mask;
+	uint64_t mask __attribute__((packed, aligned(sizeof(unsigned long))));
 };
+_Static_assert(sizeof(struct ksigaction) == 3 * sizeof(long) + 8, "kernel layout");
 
 static void on_usr1(int sig) { (void)sig; }
 static void on_info(int sig, siginfo_t *si, void *uc) {
