@@ -13,7 +13,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/auxv.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #ifndef HWCAP_CPUID
 #define HWCAP_CPUID (1 << 11)
@@ -64,6 +67,14 @@ static void on_sigill(int sig, siginfo_t *si, void *uc) {
 	})
 
 static unsigned field(uint64_t r, int shift) { return (r >> shift) & 0xf; }
+
+// New threads and forked children start unprivileged too.
+static void *in_thread(void *arg) {
+	(void)arg;
+	PRIV("thread: msr SCTLR_EL1", "msr sctlr_el1, xzr");
+	check(MRS("mpidr_el1") == 1ULL << 31, "thread: MPIDR_EL1 emulated");
+	return NULL;
+}
 
 int main(void) {
 	struct sigaction sa;
@@ -184,6 +195,22 @@ int main(void) {
 	check(1, "FPCR readable and writable");
 	__asm__ volatile("wfi\n\twfe\n\tyield\n\tsevl\n\twfe");
 	check(1, "WFI (skipped by the kernel), WFE and YIELD go on");
+
+	pthread_t th;
+	pthread_create(&th, NULL, in_thread, NULL);
+	pthread_join(th, NULL);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		failures = 0;
+		PRIV("child: msr SCTLR_EL1", "msr sctlr_el1, xzr");
+		check(MRS("mpidr_el1") == 1ULL << 31, "child: MPIDR_EL1 emulated");
+		fflush(stdout);
+		_exit(failures != 0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child found itself at EL0");
 
 	printf("%d failures\n", failures);
 	return failures != 0;

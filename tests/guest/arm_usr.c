@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int failures;
 
@@ -52,6 +55,14 @@ static uint32_t cpsr(void) {
 	uint32_t v;
 	__asm__ volatile("mrs %0, apsr" : "=r"(v));
 	return v;
+}
+
+// New threads and forked children start in USR mode too.
+static void *in_thread(void *arg) {
+	(void)arg;
+	check((cpsr() & 0x1f) == 0x10, "thread: CPSR mode is USR");
+	PRIV("thread: mcr SCTLR", "mcr p15, 0, r0, c1, c0, 0");
+	return NULL;
 }
 
 int main(void) {
@@ -103,6 +114,22 @@ int main(void) {
 	__asm__ volatile(".fpu neon\n\tvld1.32 {d0-d1}, [%1]\n\tvadd.i32 q0, q0, q0\n\tvst1.32 {d0-d1}, [%0]"
 			 : : "r"(w), "r"(v) : "d0", "d1", "memory");
 	check(w[0] == 2 && w[3] == 8, "NEON in USR mode");
+
+	pthread_t th;
+	pthread_create(&th, NULL, in_thread, NULL);
+	pthread_join(th, NULL);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		failures = 0;
+		check((cpsr() & 0x1f) == 0x10, "child: CPSR mode is USR");
+		PRIV("child: mcr SCTLR", "mcr p15, 0, r0, c1, c0, 0");
+		fflush(stdout);
+		_exit(failures != 0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child found itself in USR mode");
 
 	printf("%d failures\n", failures);
 	return failures != 0;
