@@ -35,8 +35,14 @@ var (
 	ARMModelARM926  = Model{C.UC_CPU_ARM_926, "arm926"}
 )
 
-// cpsrThumb is the T bit: the CPU is executing Thumb code.
-const cpsrThumb = 1 << 5
+// CPSR bits: T (the CPU is executing Thumb code) and the mode field; user
+// code runs in USR mode, as under Linux.
+const (
+	cpsrThumb   = 1 << 5
+	cpsrMode    = 0x1f
+	cpsrModeUSR = 0x10
+	cpsrModeSVC = 0x13
+)
 
 // ARM is the 32-bit ARM architecture (EABI).
 var ARM = &Arch{
@@ -92,15 +98,27 @@ func (e *Engine) MediaFeatures() (mvfr0, mvfr1 uint32, err error) {
 	if err := s.Poke(at, code); err != nil {
 		return 0, 0, err
 	}
-	saved := map[Reg]uint64{}
-	for _, r := range []Reg{ARMR0, ARMR0 + 1, ARMPC, ARMCPSR} {
-		saved[r] = e.Reg(r)
+	// Put back in this order: CPSR (mode, and with it the banked SP and
+	// LR) before the PC, whose bit 0 then keeps the Thumb state.
+	regs := []Reg{ARMR0, ARMR0 + 1, ARMCPSR, ARMPC}
+	saved := make([]uint64, len(regs))
+	for i, r := range regs {
+		saved[i] = e.Reg(r)
 	}
 	defer func() {
-		for r, v := range saved {
+		for i, r := range regs {
+			v := saved[i]
+			if r == ARMPC && saved[2]&cpsrThumb != 0 {
+				v |= 1
+			}
 			e.SetReg(r, v)
 		}
 	}()
+	// MVFR0/1 are readable at PL1 only: the probe runs in SVC mode, and
+	// the guest's user mode comes back with CPSR above.
+	if err := e.SetReg(ARMCPSR, saved[2]&^(cpsrMode|cpsrThumb)|cpsrModeSVC); err != nil {
+		return 0, 0, err
+	}
 	// An Interrupt, pending or arriving during the probe, is kept for the
 	// guest's own next Run.
 	interrupted := e.ClearInterrupt()

@@ -190,6 +190,86 @@ static uint32_t sys_hook(uc_engine *uc, uc_arm64_reg reg,
   return 0; // let the instruction run as usual (DC ZVA must still zero)
 }
 
+// AArch64 SCTLR_EL1 bits that decide what EL0 may do (arch/arm64/include/asm/
+// sysreg.h). Linux sets UCI, UCT, DZE, nTWE, SA0 and SED for user space
+// (INIT_SCTLR_EL1_MMU_ON) and leaves UMA (DAIF at EL0), nTWI (WFI traps, and
+// is skipped by the kernel), E0E/EE (little-endian) and the pointer
+// authentication, BTI and MTE enables clear: xemu advertises none of those.
+#define SCTLR_SA0 (1ULL << 4)
+#define SCTLR_SED (1ULL << 8)
+#define SCTLR_UMA (1ULL << 9)
+#define SCTLR_ENDB (1ULL << 13)
+#define SCTLR_DZE (1ULL << 14)
+#define SCTLR_UCT (1ULL << 15)
+#define SCTLR_NTWI (1ULL << 16)
+#define SCTLR_NTWE (1ULL << 18)
+#define SCTLR_E0E (1ULL << 24)
+#define SCTLR_EE (1ULL << 25)
+#define SCTLR_UCI (1ULL << 26)
+#define SCTLR_ENDA (1ULL << 27)
+#define SCTLR_ENIB (1ULL << 30)
+#define SCTLR_ENIA (1ULL << 31)
+#define SCTLR_BT0 (1ULL << 35)
+#define SCTLR_TCF0 (3ULL << 38)
+#define SCTLR_ATA0 (1ULL << 42)
+#define SCTLR_USER_SET                                                         \
+  (SCTLR_SA0 | SCTLR_SED | SCTLR_DZE | SCTLR_UCT | SCTLR_NTWE | SCTLR_UCI)
+#define SCTLR_USER_CLEAR                                                       \
+  (SCTLR_UMA | SCTLR_NTWI | SCTLR_E0E | SCTLR_EE | SCTLR_ENIA | SCTLR_ENIB |   \
+   SCTLR_ENDA | SCTLR_ENDB | SCTLR_BT0 | SCTLR_TCF0 | SCTLR_ATA0)
+
+static uc_err a64_sysreg(uc_engine *uc, int op0, int op1, int crn, int crm,
+                         int op2, uint64_t set, uint64_t clear) {
+  uc_arm64_cp_reg r = {.crn = crn, .crm = crm, .op0 = op0, .op1 = op1,
+                       .op2 = op2};
+  uc_err err = uc_reg_read(uc, UC_ARM64_REG_CP_REG, &r);
+  if (err)
+    return err;
+  r.val = (r.val & ~clear) | set;
+  // Unicorn rebuilds the cached translation flags after a CP_REG write.
+  return uc_reg_write(uc, UC_ARM64_REG_CP_REG, &r);
+}
+
+// Puts the engine where Linux runs user code: AArch64 EL0 (EL0t) or ARM USR
+// mode. Privileged instructions then raise an exception instead of running;
+// it reaches xemu's interrupt hook (Unicorn never vectors through VBAR).
+static uc_err enter_user_mode(xemu_engine *x) {
+  uc_err err;
+  if (x->arch == 0) {
+    // PSTATE: EL0t, DAIF clear. pstate_write does not rebuild the cached
+    // flags; the CP_REG writes after it do.
+    uint32_t pstate = 0;
+    if ((err = uc_reg_write(x->uc, UC_ARM64_REG_PSTATE, &pstate)))
+      return err;
+    // CPACR_EL1.FPEN = 0b11: FP/SIMD without trapping at EL0 and EL1.
+    if ((err = a64_sysreg(x->uc, 3, 0, 1, 0, 2, 3ULL << 20, 0)))
+      return err;
+    // CNTKCTL_EL1.EL0VCTEN: CNTVCT_EL0 and CNTFRQ_EL0 readable at EL0, as
+    // arch_timer's arch_counter_set_user_access leaves them.
+    if ((err = a64_sysreg(x->uc, 3, 0, 14, 1, 0, 1ULL << 1, 0x3fdULL)))
+      return err;
+    return a64_sysreg(x->uc, 3, 0, 1, 0, 0, SCTLR_USER_SET, SCTLR_USER_CLEAR);
+  }
+  // CPACR cp10 and cp11 full access: VFP and NEON at PL0 (FPEXC.EN is set
+  // by the caller).
+  uint32_t cpacr = 0;
+  if ((err = uc_reg_read(x->uc, UC_ARM_REG_C1_C0_2, &cpacr)))
+    return err;
+  cpacr |= 0xfu << 20;
+  if ((err = uc_reg_write(x->uc, UC_ARM_REG_C1_C0_2, &cpacr)))
+    return err;
+  // CNTKCTL.PL0VCTEN (cp15 c14 c1 0): the virtual counter at PL0.
+  uc_arm_cp_reg k = {.cp = 15, .crn = 14, .crm = 1, .opc1 = 0, .opc2 = 0};
+  if (uc_reg_read(x->uc, UC_ARM_REG_CP_REG, &k) == UC_ERR_OK) {
+    k.val = (k.val & ~0x3fdULL) | (1ULL << 1);
+    uc_reg_write(x->uc, UC_ARM_REG_CP_REG, &k);
+  }
+  // CPSR: USR mode (0x10), interrupts unmasked, ARM state. Unicorn's CPSR
+  // write switches register banks and rebuilds the cached flags.
+  uint32_t cpsr = 0x10;
+  return uc_reg_write(x->uc, UC_ARM_REG_CPSR, &cpsr);
+}
+
 xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
                        uint64_t trap_base, uintptr_t arena, uint64_t arena_size,
                        uint32_t code_buffer, uc_err *err) {
@@ -257,6 +337,8 @@ xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
     for (int i = 0; i < 7; i++)
       x->sc_arg_regs[i] = x->sc_batch_regs[i + 1] = UC_ARM_REG_R0 + i;
   }
+  if ((*err = enter_user_mode(x)))
+    goto fail;
   return x;
 fail:
   if (x->uc)

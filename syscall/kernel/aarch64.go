@@ -28,6 +28,7 @@ func init() {
 		Limit:           1 << 48,
 		StartThread:     aarch64StartThread,
 		ExceptionSignal: aarch64ExceptionSignal,
+		EmulateUndef:    aarch64EmulateUndef,
 		FaultDetail:     aarch64FaultDetail,
 		SigFrame:        abi.SigFrameAArch64,
 		SyscallInsnLen:  func(*cpu.Engine) uint64 { return 4 },

@@ -34,6 +34,9 @@ type ABI struct {
 	// ExceptionSignal is the signal Linux sends for a CPU exception at pc,
 	// what the frame records of it, and a few words for xemu's note.
 	ExceptionSignal func(t *Task, intno uint32, pc uint64) (abi.SigInfo, faultInfo, string)
+	// EmulateUndef handles an exception the way Linux does before it would
+	// send a signal (AArch64's MRS of ID registers); true: execution goes on.
+	EmulateUndef func(t *Task, e *cpu.Engine, intno uint32) bool
 	// FaultDetail is what a signal frame records of a memory fault besides
 	// siginfo (AArch64's ESR, ARM's trap number and fault status).
 	FaultDetail func(f cpu.Fault) faultInfo

@@ -352,9 +352,15 @@ func (t *Task) faultSignal(f cpu.Fault) (abi.SigInfo, faultInfo, string) {
 	return si, t.P.ABI.FaultDetail(f), why
 }
 
-// Exception implements cpu.Handler: every exception other than a system call
-// stops emulation so run can turn it into a signal.
-func (t *Task) Exception(e *cpu.Engine, intno uint32) bool { return true }
+// Exception implements cpu.Handler: an exception the kernel emulates (an
+// AArch64 MRS of an ID register) is handled in place; every other one stops
+// emulation so run can turn it into a signal.
+func (t *Task) Exception(e *cpu.Engine, intno uint32) bool {
+	if emulate := t.P.ABI.EmulateUndef; emulate != nil && emulate(t, e, intno) {
+		return false
+	}
+	return true
+}
 
 // Syscall implements cpu.Handler: decode, dispatch, encode the result, and
 // deliver the signals that are due when the call returns.
