@@ -6,6 +6,12 @@ import (
 
 // Remap is mremap: resize the mapping at old, moving it if allowed.
 func (s *AddressSpace) Remap(old GuestAddr, oldLen, newLen uint64, mayMove, fixed bool, newAddr GuestAddr) (GuestAddr, error) {
+	s.mapsMu.Lock()
+	defer s.mapsMu.Unlock()
+	return s.remapLocked(old, oldLen, newLen, mayMove, fixed, newAddr)
+}
+
+func (s *AddressSpace) remapLocked(old GuestAddr, oldLen, newLen uint64, mayMove, fixed bool, newAddr GuestAddr) (GuestAddr, error) {
 	if uint64(old)%PageSize != 0 || newLen == 0 || (fixed && !mayMove) || wrapsPageUp(oldLen) || wrapsPageUp(newLen) {
 		return 0, unix.EINVAL
 	}
@@ -29,7 +35,7 @@ func (s *AddressSpace) Remap(old GuestAddr, oldLen, newLen uint64, mayMove, fixe
 	}
 	if newLen <= oldLen {
 		if newLen < oldLen {
-			s.Unmap(old+GuestAddr(newLen), oldLen-newLen)
+			s.unmapLocked(old+GuestAddr(newLen), oldLen-newLen)
 		}
 		return old, nil
 	}
@@ -149,6 +155,12 @@ func (s *AddressSpace) SetBrk(start GuestAddr) {
 // Brk is the brk system call: grow or shrink the heap and return its end.
 // Like Linux it returns the old end when the request cannot be met.
 func (s *AddressSpace) Brk(want GuestAddr) GuestAddr {
+	s.mapsMu.Lock()
+	defer s.mapsMu.Unlock()
+	return s.brkLocked(want)
+}
+
+func (s *AddressSpace) brkLocked(want GuestAddr) GuestAddr {
 	// Out of range (a wrapping round-up included): the break stays.
 	if want < s.brkStart || uint64(want) > uint64(s.Limit) || wrapsPageUp(uint64(want)) {
 		return s.brkEnd
@@ -159,13 +171,13 @@ func (s *AddressSpace) Brk(want GuestAddr) GuestAddr {
 		if !s.free(oldTop, uint64(newTop-oldTop)) {
 			return s.brkEnd
 		}
-		if _, err := s.Map(MapRequest{Addr: oldTop, Length: uint64(newTop - oldTop), Prot: ProtRead | ProtWrite,
+		if _, err := s.mapLocked(MapRequest{Addr: oldTop, Length: uint64(newTop - oldTop), Prot: ProtRead | ProtWrite,
 			Fixed: true, NoReplace: true, FD: -1, Name: "[heap]"}); err != nil {
 			return s.brkEnd
 		}
 		s.mergeHeap(oldTop)
 	case newTop < oldTop:
-		s.Unmap(newTop, uint64(oldTop-newTop))
+		s.unmapLocked(newTop, uint64(oldTop-newTop))
 	}
 	s.brkEnd = want
 	return s.brkEnd

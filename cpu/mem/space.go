@@ -5,6 +5,7 @@
 package mem
 
 import (
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -101,6 +102,12 @@ type AddressSpace struct {
 	backings []int
 	FDHook   func(fd int, open bool)
 	FDBase   int
+
+	// mapsMu lets another goroutine list the mappings (Mappings, for a
+	// process asking about this guest's /proc/PID/maps) while the guest's
+	// own thread changes them: the exported methods that change the tree
+	// hold it, their unexported forms run with it held.
+	mapsMu sync.RWMutex
 }
 
 // New reserves the arena and an empty page table.
@@ -159,6 +166,8 @@ func (s *AddressSpace) SetMmapTop(a GuestAddr) { s.mmapTop = GuestAddr(pageDown(
 
 // Mappings returns a copy of the mappings in address order.
 func (s *AddressSpace) Mappings() []Mapping {
+	s.mapsMu.RLock()
+	defer s.mapsMu.RUnlock()
 	out := make([]Mapping, 0, s.maps.n)
 	s.maps.each(func(m *Mapping) bool { out = append(out, *m); return true })
 	return out
@@ -193,6 +202,12 @@ type MapRequest struct {
 
 // Map creates a mapping and returns its address.
 func (s *AddressSpace) Map(r MapRequest) (GuestAddr, error) {
+	s.mapsMu.Lock()
+	defer s.mapsMu.Unlock()
+	return s.mapLocked(r)
+}
+
+func (s *AddressSpace) mapLocked(r MapRequest) (GuestAddr, error) {
 	if r.Length == 0 || r.Offset%PageSize != 0 {
 		return 0, unix.EINVAL
 	}
@@ -284,6 +299,12 @@ func (s *AddressSpace) Map(r MapRequest) (GuestAddr, error) {
 // munmap, mprotect and mremap stop at Limit, and system calls that copy from
 // guest memory refuse it, as Linux's access_ok refuses kernel addresses.
 func (s *AddressSpace) MapGate(at GuestAddr, content []byte, prot Prot, name string) error {
+	s.mapsMu.Lock()
+	defer s.mapsMu.Unlock()
+	return s.mapGateLocked(at, content, prot, name)
+}
+
+func (s *AddressSpace) mapGateLocked(at GuestAddr, content []byte, prot Prot, name string) error {
 	length := pageUp(uint64(len(content)))
 	end := uint64(at) + length
 	if uint64(at)%PageSize != 0 || length == 0 || uint64(at) < uint64(s.Limit) || end < uint64(at) || end > 1<<48 {
@@ -423,6 +444,12 @@ func (s *AddressSpace) findFree(length uint64, top GuestAddr) (GuestAddr, bool) 
 
 // Unmap removes the mappings in [addr, addr+length).
 func (s *AddressSpace) Unmap(addr GuestAddr, length uint64) error {
+	s.mapsMu.Lock()
+	defer s.mapsMu.Unlock()
+	return s.unmapLocked(addr, length)
+}
+
+func (s *AddressSpace) unmapLocked(addr GuestAddr, length uint64) error {
 	if uint64(addr)%PageSize != 0 || length == 0 || wrapsPageUp(length) {
 		return unix.EINVAL
 	}
@@ -546,6 +573,12 @@ func (s *AddressSpace) splitAt(m *Mapping, a GuestAddr) {
 
 // Protect changes the permissions of [addr, addr+length), which must be mapped.
 func (s *AddressSpace) Protect(addr GuestAddr, length uint64, prot Prot) error {
+	s.mapsMu.Lock()
+	defer s.mapsMu.Unlock()
+	return s.protectLocked(addr, length, prot)
+}
+
+func (s *AddressSpace) protectLocked(addr GuestAddr, length uint64, prot Prot) error {
 	if uint64(addr)%PageSize != 0 {
 		return unix.EINVAL
 	}
