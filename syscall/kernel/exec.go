@@ -90,7 +90,9 @@ func (t *Task) execHost(path string, argv, envp []string) error {
 	}
 	// A caught host signal would be reset by exec anyway; handlers the
 	// guest ignores stay ignored for a native program, as for a guest one.
+	undo := handOverParentDeathSignal()
 	err := unix.Exec(path, argv, envp)
+	undo()
 	if p.straceFD > 0 {
 		unix.FcntlInt(uintptr(p.straceFD), unix.F_SETFD, unix.FD_CLOEXEC)
 	}

@@ -11,6 +11,11 @@ import (
 // shell scripts expect to be theirs.
 const hostFDBase = 1000
 
+// ReservedFDFloor: every descriptor xemu keeps for itself is at or above
+// it (cmd/xemu puts its copies of stderr and the strace log at 900 and up,
+// the kernel the rest at hostFDBase and up).
+const ReservedFDFloor = 900
+
 // runtimeFDs are the descriptors the Go runtime opened for itself.
 var runtimeFDs []int
 

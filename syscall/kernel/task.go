@@ -200,6 +200,7 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 		return 0, fmt.Errorf("catching signals: %w", err)
 	}
 	p.serveGuestView()
+	p.takeParentDeathSignal()
 	p.sigMu.Lock()
 	p.syncChildReapingLocked()
 	p.sigMu.Unlock()
