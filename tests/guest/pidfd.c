@@ -207,6 +207,23 @@ static void getfd(void) {
 	waitpid(pid, &st, 0);
 	close(got);
 	close(fd);
+
+	// From itself: its own descriptors, none of the emulator's.
+	fd = pidfd_open(getpid(), 0);
+	got = pidfd_getfd(fd, 1, 0);
+	check("its own descriptor 1", got >= 0 && fcntl(got, F_GETFD) == FD_CLOEXEC);
+	close(got);
+	int ok = 1;
+	for (int n = 900; n < 1100; n++) {
+		errno = 0;
+		got = pidfd_getfd(fd, n, 0);
+		if (got >= 0 || errno != EBADF)
+			ok = 0;
+		if (got >= 0)
+			close(got);
+	}
+	check("nothing from 900 to 1099 (where the emulator keeps its own)", ok);
+	close(fd);
 }
 
 static void clone_pidfd(void) {
