@@ -60,7 +60,7 @@ fixtures: deps
 test: build vet fixtures
 	go test -count=1 -timeout 40m ./...
 
-bench: build
+bench: build fixtures
 	go test -count=1 -run XXX -bench . -benchtime 1x -timeout 60m ./benchmarks/
 
 clean:

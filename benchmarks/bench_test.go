@@ -96,7 +96,7 @@ func TestMain(m *testing.M) {
 	}
 	resultsMu.Lock()
 	defer resultsMu.Unlock()
-	if len(kernelRows) == 0 && len(syscallRows) == 0 && len(signalRows) == 0 {
+	if len(kernelRows) == 0 && len(syscallRows) == 0 && len(signalRows) == 0 && len(processRows) == 0 {
 		os.Exit(code)
 	}
 	report := renderReport()

@@ -27,6 +27,9 @@ func renderReport() string {
 	if len(signalRows) > 0 {
 		writeSignalTable(&w)
 	}
+	if len(processRows) > 0 {
+		writeProcessTable(&w)
+	}
 	return w.String()
 }
 
