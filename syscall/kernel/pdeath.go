@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -50,10 +51,16 @@ func (p *Process) SetParentDeathSignal(sig int) error {
 func (p *Process) watchParent(ppid int) {
 	for {
 		watched := waitForExit(ppid)
-		// forget_original_parent has given us a new parent by the time the
-		// old one's pidfd wakes. Init (1, or 0 outside our pid namespace)
-		// does not die before us.
+		// The pidfd can wake while threads of the parent are still going
+		// away, before we move to our new parent (forget_original_parent,
+		// at the exit of the thread we are the child of): wait for the
+		// move. Init (1, or 0 outside our pid namespace) does not die
+		// before us.
 		next := unix.Getppid()
+		for wait := time.Millisecond; watched && next == ppid; wait = min(2*wait, 100*time.Millisecond) {
+			time.Sleep(wait)
+			next = unix.Getppid()
+		}
 		parentDeath.mu.Lock()
 		sig := parentDeath.sig
 		done := sig == 0 || next == ppid || next <= 1
@@ -72,9 +79,14 @@ func (p *Process) watchParent(ppid int) {
 }
 
 // waitForExit waits until process pid has exited; false if it could not
-// be watched (gone already).
+// be watched. A pid that is gone already counts as exited: the watch starts
+// with the parent getppid named during the prctl, alive then, so it died
+// since, as Linux would have signalled.
 func waitForExit(pid int) bool {
 	fd, err := unix.PidfdOpen(pid, 0)
+	if err == unix.ESRCH {
+		return true
+	}
 	if err != nil {
 		return false
 	}

@@ -53,6 +53,13 @@ static pid_t grandchild_with_pdeathsig(int sig, int to[2], int exec) {
 	if (mid == 0) {
 		pid_t gc = fork();
 		if (gc == 0) {
+			// Should the test fail, the grandchild must not hold the
+			// test's output open or live on.
+			int null = open("/dev/null", O_WRONLY);
+			dup2(null, 1);
+			dup2(null, 2);
+			close(null);
+			alarm(60);
 			report = to[1];
 			signal(SIGUSR1, on_usr1);
 			prctl(PR_SET_PDEATHSIG, sig);
