@@ -54,6 +54,7 @@ static pid_t spawn_sleeper(int *ready) {
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(p[0]);
+		alarm(60); // not to outlive a test that failed before killing it
 		write(p[1], "r", 1);
 		for (;;)
 			pause();
@@ -125,6 +126,14 @@ static void send_signal(void) {
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
+		// SIGUSR1 stays blocked but while sigsuspend waits: a signal that
+		// came between the test of got_sig and a pause would leave the
+		// child in pause for good (the handler would already have run).
+		alarm(60);
+		sigset_t usr1, old;
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &usr1, &old);
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);
 		sa.sa_sigaction = on_usr1;
@@ -132,7 +141,7 @@ static void send_signal(void) {
 		sigaction(SIGUSR1, &sa, NULL);
 		write(p[1], "r", 1);
 		while (!got_sig)
-			pause();
+			sigsuspend(&old);
 		int v[3] = {got_code, got_value, got_pid};
 		write(p[1], v, sizeof v);
 		_exit(0);
@@ -182,6 +191,7 @@ static void getfd(void) {
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0) {
+		alarm(60);
 		int m = memfd_create("secret", 0);
 		write(m, "child's secret", 14);
 		write(p[1], &m, sizeof m);

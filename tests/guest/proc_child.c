@@ -38,6 +38,7 @@ static ssize_t slurp(pid_t pid, const char *file, char *buf, size_t size) {
 // The child: many mappings (a maps file of tens of kilobytes), then tell
 // the parent it runs and wait until it is done.
 static int child(int ready, int done) {
+	alarm(60); // not to outlive a parent that failed before telling it
 	long page = sysconf(_SC_PAGESIZE);
 	char *many = mmap(NULL, 1200 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	for (int i = 0; i < 1200; i += 2)
@@ -63,9 +64,13 @@ int main(int argc, char **argv) {
 	pipe(ready);
 	pipe(done);
 	fflush(stdout);
+	// The children hold no write end of done: a parent gone ends their read.
+	fcntl(done[1], F_SETFD, FD_CLOEXEC);
 	pid_t pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		close(done[1]);
 		_exit(child(ready[1], done[0]));
+	}
 	char c;
 	read(ready[0], &c, 1);
 	n = slurp(pid, "cmdline", buf, sizeof buf);
