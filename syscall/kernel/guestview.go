@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"bytes"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -180,7 +179,7 @@ func QueryGuestView(pid int, file string) (body []byte, ok bool) {
 // canAnswer: pid is not stopped (a stopped xemu answers nothing until it
 // is continued) nor a zombie.
 func canAnswer(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := ReadHostProc(strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return false
 	}
@@ -205,12 +204,12 @@ var selfExe struct {
 func IsXemu(pid int) bool {
 	selfExe.once.Do(func() {
 		var st unix.Stat_t
-		if unix.Stat("/proc/self/exe", &st) == nil {
+		if StatHostProc("self/exe", &st) == nil {
 			selfExe.dev, selfExe.ino, selfExe.ok = st.Dev, st.Ino, true
 		}
 	})
 	var st unix.Stat_t
-	if !selfExe.ok || unix.Stat("/proc/"+strconv.Itoa(pid)+"/exe", &st) != nil {
+	if !selfExe.ok || StatHostProc(strconv.Itoa(pid)+"/exe", &st) != nil {
 		return false
 	}
 	return st.Dev == selfExe.dev && st.Ino == selfExe.ino

@@ -2,7 +2,6 @@ package linux
 
 import (
 	"bufio"
-	"os"
 	"strconv"
 	"strings"
 
@@ -54,7 +53,7 @@ func pidfdOpen(t *kernel.Task, a kernel.Args) (uint64, error) {
 // the process is gone, 0 outside our pid namespace), or ok false if fd is
 // not a pidfd.
 func pidfdPid(fd int) (pid int, ok bool) {
-	f, err := os.Open("/proc/self/fdinfo/" + strconv.Itoa(fd))
+	f, err := kernel.OpenHostProc("self/fdinfo/" + strconv.Itoa(fd))
 	if err != nil {
 		return 0, false
 	}
