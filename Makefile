@@ -8,7 +8,7 @@ export GOFLAGS := -ldflags=-linkmode=external
 STATIC_LDFLAGS := -linkmode external -extldflags "-static -Wl,--no-relax"
 APT_PACKAGES := gcc libc6-dev gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross \
 	libc6-dev-armhf-cross gcc-arm-linux-gnueabi libc6-dev-armel-cross qemu-user busybox-static file \
-	binutils-aarch64-linux-gnu binutils-arm-linux-gnueabihf debootstrap
+	binutils-aarch64-linux-gnu binutils-arm-linux-gnueabihf debootstrap tmux hyperfine
 
 .PHONY: all deps build demo test bench vet clean fixtures
 
@@ -60,7 +60,7 @@ fixtures: deps
 test: build vet fixtures
 	XEMU_STRICT=1 go test -count=1 -timeout 40m ./...
 
-bench: build
+bench: build fixtures
 	go test -count=1 -run XXX -bench . -benchtime 1x -timeout 60m ./benchmarks/
 
 clean:

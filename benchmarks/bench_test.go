@@ -99,7 +99,7 @@ func TestMain(m *testing.M) {
 	defer resultsMu.Unlock()
 	// Start-up has its own file, so that timing it alone keeps cpu.md.
 	reports := map[string]string{}
-	if len(kernelRows) > 0 || len(syscallRows) > 0 || len(signalRows) > 0 {
+	if len(kernelRows) > 0 || len(syscallRows) > 0 || len(signalRows) > 0 || len(processRows) > 0 {
 		reports["cpu.md"] = renderReport(false)
 	}
 	if len(startupRows) > 0 {

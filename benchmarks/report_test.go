@@ -33,6 +33,9 @@ func renderReport(startup bool) string {
 	if len(signalRows) > 0 {
 		writeSignalTable(&w)
 	}
+	if len(processRows) > 0 {
+		writeProcessTable(&w)
+	}
 	return w.String()
 }
 

@@ -15,6 +15,7 @@ package cpu
 #cgo LDFLAGS: -Wl,--wrap=helper_atomic_xchgb_arm -Wl,--wrap=helper_atomic_xchgw_le_arm
 #cgo LDFLAGS: -Wl,--wrap=helper_atomic_xchgl_le_arm -Wl,--wrap=helper_atomic_xchgq_le_arm
 #cgo LDFLAGS: -Wl,--wrap=qht_init -Wl,--wrap=qht_reset_size
+#cgo LDFLAGS: -Wl,--wrap=pthread_create
 #include "engine.h"
 */
 import "C"

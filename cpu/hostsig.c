@@ -32,27 +32,10 @@ static int is_fault(int sig) {
          sig == SIGTRAP;
 }
 
-static void handler(int sig, siginfo_t *si, void *uc) {
-  int saved = errno;
-  // A fault of xemu's own code: the Go runtime's handler reports it.
-  if (is_fault(sig) && si->si_code > 0) {
-    struct sigaction *p = &previous[sig];
-    if (p->sa_flags & SA_SIGINFO)
-      p->sa_sigaction(sig, si, uc);
-    else if (p->sa_handler != SIG_DFL && p->sa_handler != SIG_IGN)
-      p->sa_handler(sig);
-    errno = saved;
-    return;
-  }
-  // xemu's own kick, whose only job was to interrupt a system call, or the Go
-  // runtime's request for asynchronous preemption, which is dropped: the
-  // runtime still preempts goroutines at function calls.
-  if (sig == SIGURG && si->si_code == SI_TKILL && si->si_pid == getpid()) {
-    errno = saved;
-    return;
-  }
-  // Signals are blocked while this runs (sa_mask is full), so a thread never
-  // re-enters here while holding the lock.
+// record puts a caught signal in the ring. Signals are blocked while it runs
+// (the handler's sa_mask is full; the constructor runs with all blocked), so
+// a thread never re-enters here while holding the lock.
+static void record(const siginfo_t *si) {
   lock();
   unsigned head = atomic_load(&ring_head), tail = atomic_load(&ring_tail);
   if (tail - head < XSIG_RING) {
@@ -64,6 +47,87 @@ static void handler(int sig, siginfo_t *si, void *uc) {
     atomic_fetch_add(&dropped, 1);
   }
   unlock();
+}
+
+static void handler(int sig, siginfo_t *si, void *uc);
+
+// A fork child starts with every signal blocked, and those sent to it on its
+// way here pending (cpu/fork.c), for the handlers xemu installs once the
+// guest's state is restored. But the Go runtime unblocks some signals on
+// every thread it starts (SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, ...:
+// runtime/signal_unix.go blockableSig) with its own handler installed, which
+// ends the process for SIGTERM and its kind and drops SIGCHLD: a guest
+// child with a handler for one of them would be killed, or miss it, if it
+// came during start-up. So such an xemu catches signals from the start:
+// in a constructor, which runs before the runtime, the pending ones are
+// taken, with their siginfo, and the handler is installed; the runtime then
+// installs its own, and xemu's goes back in at the runtime's first new
+// thread (pthread_create, wrapped at link time), before any thread but the
+// first runs. The ring keeps them until the guest's handlers are there
+// (catchHostSignals).
+static int early_catch;
+
+static int catchable(int sig) {
+  // Not SIGKILL and SIGSTOP, nor 32 and 33, which the C library uses
+  // (syscall/kernel hostSignalsCaught makes the same choice).
+  return sig != SIGKILL && sig != SIGSTOP && sig != 32 && sig != 33;
+}
+
+__attribute__((constructor)) static void xemu_take_pending_signals(void) {
+  uint64_t mask = 0;
+  if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, 0, &mask, 8) != 0)
+    return;
+  for (int sig = 1; sig <= 64; sig++)
+    if (catchable(sig) && !(mask & (1ULL << (sig - 1))))
+      return; // not started as a fork child
+  early_catch = 1;
+  sigset_t pending;
+  if (sigpending(&pending) != 0)
+    return;
+  const struct timespec now = {0, 0};
+  siginfo_t si;
+  while (sigtimedwait(&pending, &si, &now) > 0)
+    record(&si);
+  for (int sig = 1; sig <= 64; sig++)
+    if (catchable(sig))
+      xemu_catch_signal(sig);
+}
+
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
+  static atomic_flag once = ATOMIC_FLAG_INIT;
+  // The runtime's handlers, now installed, become the ones faults of
+  // xemu's own code go to.
+  if (early_catch && !atomic_flag_test_and_set(&once))
+    for (int sig = 1; sig <= 64; sig++)
+      if (catchable(sig))
+        xemu_catch_signal(sig);
+  return __real_pthread_create(t, attr, fn, arg);
+}
+
+static void handler(int sig, siginfo_t *si, void *uc) {
+  int saved = errno;
+  // A fault of xemu's own code: the Go runtime's handler reports it.
+  if (is_fault(sig) && si->si_code > 0) {
+    struct sigaction *p = &previous[sig];
+    if (p->sa_flags & SA_SIGINFO)
+      p->sa_sigaction(sig, si, uc);
+    else if (p->sa_handler != SIG_DFL && p->sa_handler != SIG_IGN)
+      p->sa_handler(sig);
+    else // before the runtime's handlers (start-up): the fault, again, ends us
+      signal(sig, SIG_DFL);
+    errno = saved;
+    return;
+  }
+  // xemu's own kick, whose only job was to interrupt a system call, or the Go
+  // runtime's request for asynchronous preemption, which is dropped: the
+  // runtime still preempts goroutines at function calls.
+  if (sig == SIGURG && si->si_code == SI_TKILL && si->si_pid == getpid()) {
+    errno = saved;
+    return;
+  }
+  record(si);
   xemu_engine *target = signal_target;
   if (target)
     xemu_interrupt(target);
@@ -76,6 +140,11 @@ static void handler(int sig, siginfo_t *si, void *uc) {
 }
 
 int xemu_catch_signal(int sig) {
+  // Installed already (at start-up, see above): previous must stay the
+  // runtime's handler, not become this one.
+  struct sigaction now;
+  if (sigaction(sig, 0, &now) == 0 && (now.sa_flags & SA_SIGINFO) && now.sa_sigaction == handler)
+    return 0;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = handler;

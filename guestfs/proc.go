@@ -19,7 +19,18 @@ const (
 	ProcExe
 	ProcStatus
 	ProcMem
+	ProcStat
+	ProcComm
 )
+
+// procFiles are the per-process files that describe the guest.
+var procFiles = map[string]ProcFile{
+	"maps": ProcMaps, "auxv": ProcAuxv, "cmdline": ProcCmdline, "exe": ProcExe,
+	"status": ProcStatus, "mem": ProcMem, "stat": ProcStat, "comm": ProcComm,
+}
+
+// ProcFileNamed is the ProcFile a per-process file name stands for.
+func ProcFileNamed(name string) ProcFile { return procFiles[name] }
 
 // Proc says which emulated /proc file an absolute guest path names: the
 // guest's own process through /proc/self, /proc/thread-self or its pid, or
@@ -44,21 +55,49 @@ func Proc(p string) ProcFile {
 	default:
 		return ProcNone
 	}
-	switch file {
-	case "maps":
-		return ProcMaps
-	case "auxv":
-		return ProcAuxv
-	case "cmdline":
-		return ProcCmdline
-	case "exe":
-		return ProcExe
-	case "status":
-		return ProcStatus
-	case "mem":
-		return ProcMem
+	return procFiles[file]
+}
+
+// ProcOther says which process and file /proc/PID/FILE names when PID is
+// another process's (a child xemu's guest view, if it is one): ok is false
+// for anything else. /proc/PID/mem is not among them (it would need the
+// other process's memory, which it does not offer).
+func ProcOther(p string) (pid int, file string, ok bool) {
+	rest, found := strings.CutPrefix(p, "/proc/")
+	if !found {
+		return 0, "", false
 	}
-	return ProcNone
+	who, file, found := strings.Cut(rest, "/")
+	if !found || who == "" || who[0] < '1' || who[0] > '9' {
+		return 0, "", false
+	}
+	for _, c := range who {
+		if c < '0' || c > '9' {
+			return 0, "", false
+		}
+		pid = pid*10 + int(c-'0')
+		if pid > 1<<22 {
+			return 0, "", false
+		}
+	}
+	if pid == unix.Getpid() {
+		return 0, "", false
+	}
+	switch procFiles[file] {
+	case ProcNone, ProcMem:
+		return 0, "", false
+	}
+	return pid, file, true
+}
+
+// Stat rewrites a /proc/PID/stat line with the guest's command name: the
+// field between the first '(' and the last ')' (fs/proc/array.c do_task_stat).
+func Stat(host, comm string) string {
+	i, j := strings.IndexByte(host, '('), strings.LastIndexByte(host, ')')
+	if i < 0 || j < i {
+		return host
+	}
+	return host[:i+1] + comm + host[j:]
 }
 
 // MapLine is one line of /proc/PID/maps.

@@ -170,18 +170,30 @@ func runCmdLimit(t testing.TB, limit time.Duration, dir, stdin string, env []str
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// The program and whatever it starts form a process group of their
+	// own, which goes when the run ends: a child left behind (a test that
+	// failed before killing it) would otherwise hold the output pipes, and
+	// Wait, which reads them to the end, with them.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = leftOverDelay
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
+	killGroup := func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var err error
 	select {
 	case err = <-done:
 	case <-time.After(limit):
-		cmd.Process.Kill()
+		killGroup()
 		<-done
 		t.Fatalf("%s %v: timed out", name, args)
+	}
+	killGroup()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		t.Errorf("%s %v: a process it started still held its output %v after it exited", name, args, leftOverDelay)
+		err = nil
 	}
 	r := result{Stdout: stdout.String(), Stderr: stderr.String()}
 	var ee *exec.ExitError
@@ -200,6 +212,10 @@ func runCmdLimit(t testing.TB, limit time.Duration, dir, stdin string, env []str
 	}
 	return r
 }
+
+// leftOverDelay is how long a run's output may stay open after the program
+// exited, held by a process it started.
+const leftOverDelay = 10 * time.Second
 
 // testEnv is the environment guest programs get: small and fixed, so xemu and
 // qemu see the same.

@@ -122,12 +122,16 @@ func (t *Task) execHost(path string, argv, envp []string) error {
 	}
 	// A caught host signal would be reset by exec anyway; handlers the
 	// guest ignores stay ignored for a native program, as for a guest one.
+	// The guest's parent-death signal goes to the host for the exec (see
+	// pdeath.go) and comes back if the exec fails.
+	undo := handOverParentDeathSignal()
 	var err error
 	if path == "" {
 		err = execSelf(argv, envp)
 	} else {
 		err = unix.Exec(path, argv, envp)
 	}
+	undo()
 	if p.straceFD > 0 {
 		unix.FcntlInt(uintptr(p.straceFD), unix.F_SETFD, unix.FD_CLOEXEC)
 	}

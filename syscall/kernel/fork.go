@@ -413,6 +413,7 @@ func Resume(fd int) (Resumed, int, error) {
 	if err := catchHostSignals(p); err != nil {
 		return info, 0, fmt.Errorf("catching signals: %w", err)
 	}
+	p.serveGuestView()
 	p.sigMu.Lock()
 	p.syncChildReapingLocked()
 	p.sigMu.Unlock()

@@ -13,6 +13,11 @@ import (
 // table past it before the runtime starts its threads (cpu/fdtable.c).
 const hostFDBase = 1000
 
+// ReservedFDFloor: every descriptor xemu keeps for itself is at or above
+// it (cmd/xemu puts its copies of stderr and the strace log at 900 and up,
+// the kernel the rest at hostFDBase and up).
+const ReservedFDFloor = 900
+
 // runtimeFDs are the descriptors the Go runtime opened for itself.
 var runtimeFDs []int
 

@@ -123,6 +123,15 @@ func ReadHostProc(name string) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
+// StatHostProc stats a file of the host's /proc (see OpenHostProc),
+// following symbolic links such as "123/exe".
+func StatHostProc(name string, st *unix.Stat_t) error {
+	if hostSelf.Proc < 0 {
+		return unix.Stat("/proc/"+name, st)
+	}
+	return unix.Fstatat(hostSelf.Proc, name, st, 0)
+}
+
 // ReadlinkHostProc reads a symbolic link of the host's /proc, such as
 // "self/fd/3".
 func ReadlinkHostProc(name string) (string, error) {

@@ -755,6 +755,9 @@ func catchHostSignals(p *Process) error {
 			}
 		}()
 	})
+	// Signals caught before (a fork child catches them from its start,
+	// cpu/hostsig.c) go to the guest now.
+	p.drainHostSignals()
 	return err
 }
 

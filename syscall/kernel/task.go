@@ -231,6 +231,8 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	if err := catchHostSignals(p); err != nil {
 		return 0, fmt.Errorf("catching signals: %w", err)
 	}
+	p.serveGuestView()
+	p.takeParentDeathSignal()
 	p.sigMu.Lock()
 	p.syncChildReapingLocked()
 	p.sigMu.Unlock()

@@ -175,6 +175,13 @@ func ioctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if !ok {
 		return 0, unix.ENOTTY
 	}
+	if ttyGroupIoctl(req) {
+		return withGuestTTOU(t, func() (uint64, error) { return hostIoctl(t, a, fd, req, def) })
+	}
+	return hostIoctl(t, a, fd, req, def)
+}
+
+func hostIoctl(t *kernel.Task, a kernel.Args, fd int, req uint32, def ioctlDef) (uint64, error) {
 	if def.arg == ioctlNone {
 		r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(a[2]))
 		return uint64(r), kernel.ErrOf(e)

@@ -326,6 +326,8 @@ func readlinkat(t *kernel.Task, a kernel.Args) (uint64, error) {
 	var target string
 	if guestfs.IsSelfExe(p) {
 		target = t.P.FS.Exe
+	} else if exe, ok := otherExe(p); ok {
+		target = exe
 	} else {
 		buf := make([]byte, kernel.PathMax)
 		n, err := unix.Readlinkat(a.FD(0), t.P.FS.Host(p), buf)
@@ -336,6 +338,16 @@ func readlinkat(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	n := min(len(target), a.Int(3))
 	return uint64(n), t.CopyOut(a.Addr(2), []byte(target[:n]))
+}
+
+// otherExe is the program another xemu process runs, for /proc/PID/exe.
+func otherExe(p string) (string, bool) {
+	pid, file, ok := guestfs.ProcOther(cleanPath(p))
+	if !ok || guestfs.ProcFileNamed(file) != guestfs.ProcExe {
+		return "", false
+	}
+	b, ok := kernel.QueryGuestView(pid, file)
+	return string(b), ok
 }
 
 func faccessat(t *kernel.Task, a kernel.Args) (uint64, error) {

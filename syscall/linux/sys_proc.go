@@ -406,16 +406,14 @@ func prctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 			name = commName(t.P)
 		}
 		return 0, t.CopyOut(a.Addr(1), name[:])
-	case prSetPdeathsig, prGetDumpable, prSetDumpable, prGetSeccomp, prCapbsetRead,
+	case prSetPdeathsig:
+		return 0, t.P.SetParentDeathSignal(int(a.U64(1)))
+	case prGetPdeathsig:
+		return 0, t.PutU32(a.Addr(1), uint32(kernel.ParentDeathSignal()))
+	case prGetDumpable, prSetDumpable, prGetSeccomp, prCapbsetRead,
 		prSetChildSubreaper, prSetNoNewPrivs, prGetNoNewPrivs, prSetTHPDisable, prGetTHPDisable:
 		r, _, e := unix.Syscall6(unix.SYS_PRCTL, uintptr(opt), uintptr(a[1]), uintptr(a[2]), uintptr(a[3]), uintptr(a[4]), 0)
 		return uint64(r), kernel.ErrOf(e)
-	case prGetPdeathsig:
-		var sig int32
-		if _, _, e := unix.Syscall(unix.SYS_PRCTL, prGetPdeathsig, uintptr(kernel.UnsafePointer(&sig)), 0); e != 0 {
-			return 0, e
-		}
-		return 0, t.PutU32(a.Addr(1), uint32(sig))
 	case prGetChildSubreaper:
 		var v int32
 		if _, _, e := unix.Syscall(unix.SYS_PRCTL, prGetChildSubreaper, uintptr(kernel.UnsafePointer(&v)), 0); e != 0 {

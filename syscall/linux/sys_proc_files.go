@@ -3,6 +3,7 @@ package linux
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"xemu/syscall/kernel"
 
 	"golang.org/x/sys/unix"
@@ -12,32 +13,34 @@ import (
 )
 
 // procFile makes the contents of an emulated /proc file and returns a
-// descriptor that reads them (a sealed memfd), or -1 if p is not one.
+// descriptor that reads them (a sealed memfd), or -1 if p is not one. The
+// files of another xemu process (a child) are that process's guest view,
+// which it gives on request (kernel.QueryGuestView).
 func procFile(t *kernel.Task, p string, flags int) (int, error) {
+	clean := cleanPath(p)
 	var body []byte
-	switch guestfs.Proc(cleanPath(p)) {
+	switch pf := guestfs.Proc(clean); pf {
+	case guestfs.ProcNone:
+		pid, file, ok := guestfs.ProcOther(clean)
+		if !ok {
+			return -1, nil
+		}
+		if body, ok = kernel.QueryGuestView(pid, file); !ok {
+			return -1, nil
+		}
+		if guestfs.ProcFileNamed(file) == guestfs.ProcExe {
+			fd, err := unix.Open(string(body), flags, 0)
+			return fd, err
+		}
 	case guestfs.ProcMem:
 		return t.P.OpenGuestMem(flags&unix.O_CLOEXEC != 0)
-	case guestfs.ProcMaps:
-		body = []byte(mapsText(t.P))
-	case guestfs.ProcAuxv:
-		body = auxvBytes(t.P)
-	case guestfs.ProcCmdline:
-		body = []byte(guestfs.Cmdline(t.P.Argv))
-	case guestfs.ProcCPUInfo:
-		body = []byte(t.P.ABI.CPUInfo(t.P))
-	case guestfs.ProcStatus:
-		host, err := kernel.ReadHostProc("thread-self/status")
-		if err != nil {
+	case guestfs.ProcExe:
+		return -1, nil // opened as the program (openat)
+	default:
+		var err error
+		if body, err = procBody(t, pf); err != nil {
 			return 0, err
 		}
-		name := t.Name
-		if name[0] == 0 {
-			name = commName(t.P)
-		}
-		body = []byte(guestfs.Status(string(host), string(bytes.TrimRight(name[:], "\x00")), t.StatusSignals()))
-	default:
-		return -1, nil
 	}
 	if flags&3 != unix.O_RDONLY {
 		return 0, unix.EACCES
@@ -61,6 +64,62 @@ func procFile(t *kernel.Task, p string, flags int) (int, error) {
 	unix.Seek(fd, 0, 0)
 	unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_WRITE|unix.F_SEAL_GROW|unix.F_SEAL_SHRINK|unix.F_SEAL_SEAL)
 	return fd, nil
+}
+
+// procBody is the contents of one of the guest's /proc files.
+func procBody(t *kernel.Task, pf guestfs.ProcFile) ([]byte, error) {
+	switch pf {
+	case guestfs.ProcMaps:
+		return []byte(mapsText(t.P)), nil
+	case guestfs.ProcAuxv:
+		return auxvBytes(t.P), nil
+	case guestfs.ProcCmdline:
+		return []byte(guestfs.Cmdline(t.P.Argv)), nil
+	case guestfs.ProcCPUInfo:
+		return []byte(t.P.ABI.CPUInfo(t.P)), nil
+	case guestfs.ProcExe:
+		return []byte(t.P.FS.Exe), nil
+	case guestfs.ProcComm:
+		return []byte(threadName(t) + "\n"), nil
+	case guestfs.ProcStat:
+		host, err := kernel.ReadHostProc(fmt.Sprintf("%d/task/%d/stat", unix.Getpid(), t.TID))
+		if err != nil {
+			return nil, err
+		}
+		return []byte(guestfs.Stat(string(host), threadName(t))), nil
+	case guestfs.ProcStatus:
+		host, err := kernel.ReadHostProc(fmt.Sprintf("%d/task/%d/status", unix.Getpid(), t.TID))
+		if err != nil {
+			return nil, err
+		}
+		return []byte(guestfs.Status(string(host), threadName(t), t.StatusSignals())), nil
+	}
+	return nil, unix.ENOENT
+}
+
+// threadName is the thread's comm: the name prctl set, else the program's.
+func threadName(t *kernel.Task) string {
+	name := t.Name
+	if name[0] == 0 {
+		name = commName(t.P)
+	}
+	return string(bytes.TrimRight(name[:], "\x00"))
+}
+
+func init() {
+	// Another process asks about this guest's process: the main thread's
+	// files, as the host's /proc/PID shows the thread group leader's.
+	kernel.GuestViewFile = func(p *kernel.Process, file string) ([]byte, error) {
+		pf := guestfs.ProcFileNamed(file)
+		if pf == guestfs.ProcNone || pf == guestfs.ProcMem {
+			return nil, unix.ENOENT
+		}
+		t := p.Thread(unix.Getpid())
+		if t == nil {
+			return nil, unix.ESRCH
+		}
+		return procBody(t, pf)
+	}
 }
 
 // cleanPath resolves "." and ".." lexically, for recognising /proc paths.
