@@ -66,8 +66,9 @@ fixtures: deps
 test: build vet fixtures
 	go test -count=1 -timeout 40m ./...
 
-bench: build
-	go test -count=1 -run XXX -bench . -benchtime 1x -timeout 60m ./benchmarks/
+# QUICK=1: one run of each row (a few minutes); PROFILE=0: no perf profiles.
+bench: build fixtures
+	QUICK=$(QUICK) PROFILE=$(PROFILE) go test -count=1 -run XXX -bench . -benchtime 1x -timeout 60m ./benchmarks/
 
 clean:
 	rm -rf bin .cache/demo
