@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // Input sizes. The issue asks for 16 MB for the compressors; at that size
@@ -246,7 +247,11 @@ type outcome struct {
 func (o outcome) same(ref outcome) bool { return o.Sum == ref.Sum && o.Exit == ref.Exit }
 
 func (o outcome) describe() string {
-	return fmt.Sprintf("exit %d %s; %d bytes out, sha256 %s…\n--- stdout\n%s\n--- stderr\n%s", o.Exit, o.FailedAt, o.Bytes, o.Sum[:12], o.Head, o.Stderr)
+	head := o.Head
+	if !utf8.ValidString(head) || strings.ContainsRune(head, 0) {
+		head = "(binary)"
+	}
+	return fmt.Sprintf("exit %d %s; %d bytes out, sha256 %s…\n--- stdout\n%s\n--- stderr\n%s", o.Exit, o.FailedAt, o.Bytes, o.Sum[:12], head, o.Stderr)
 }
 
 // headWriter keeps the first bytes written to it.
