@@ -50,18 +50,25 @@ vet: deps
 # (python3.11-minimal with its run-time dependencies down to libc6, its own
 # sysroot: the first stage has no Python).
 PYTHON_DEBS := python3.11-minimal libpython3.11-minimal libexpat1 zlib1g libssl3 libc6 libgcc-s1 gcc-12-base
+# Benchmark tools the first stage lacks (its libraries are there): xz and
+# bzip2, run with the root file system as sysroot; for arm64 also Python with
+# its standard library (import json), whose own sysroot this directory is.
+BENCH_DEBS := xz-utils bzip2
 fixtures: deps
 	.ci/debs arm64 .cache/arm64-debs busybox-static
 	.ci/debs arm64 .cache/python-arm64 $(PYTHON_DEBS)
 	.ci/rootfs arm64 .cache/rootfs-arm64
 	.ci/debs armhf .cache/armhf-debs busybox-static
 	.ci/rootfs armhf .cache/rootfs-armhf
+	.ci/debs arm64 .cache/benchtools-arm64 $(BENCH_DEBS) $(PYTHON_DEBS) libpython3.11-stdlib
+	.ci/debs armhf .cache/benchtools-armhf $(BENCH_DEBS)
 
 test: build vet fixtures
 	XEMU_STRICT=1 go test -count=1 -timeout 40m ./...
 
+# QUICK=1: one run of each row (a few minutes); PROFILE=0: no perf profiles.
 bench: build fixtures
-	go test -count=1 -run XXX -bench . -benchtime 1x -timeout 60m ./benchmarks/
+	QUICK=$(QUICK) PROFILE=$(PROFILE) go test -count=1 -run XXX -bench . -benchtime 1x -timeout 60m ./benchmarks/
 
 clean:
 	rm -rf bin .cache/demo

@@ -12,11 +12,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,8 +26,12 @@ import (
 	"time"
 )
 
+// quick is make bench QUICK=1: one timed run of each emulator per row, the
+// reference run included, for a developer's check in a few minutes.
+var quick = os.Getenv("QUICK") != "" && os.Getenv("QUICK") != "0"
+
 // runs is how many timed runs each emulator gets per row; they alternate.
-const runs = 5
+var runs = map[bool]int{false: 5, true: 1}[quick]
 
 // runLimit bounds one run of one program.
 const runLimit = 5 * time.Minute
@@ -91,14 +97,30 @@ var (
 func TestMain(m *testing.M) {
 	loadBefore = loadAverage()
 	treeBefore = gitVersion()
-	code := m.Run()
+	code := writeResults(m.Run())
 	if xemuDir != "" {
 		os.RemoveAll(xemuDir)
 	}
+	if inputsDir != "" {
+		os.RemoveAll(inputsDir)
+	}
+	os.Exit(code)
+}
+
+// writeResults writes the reports of the benchmarks that ran, and returns
+// the exit code, made 1 if a report cannot be written.
+func writeResults(code int) int {
 	resultsMu.Lock()
 	defer resultsMu.Unlock()
 	// Start-up has its own file, so that timing it alone keeps cpu.md.
 	reports := map[string]string{}
+	if len(workloadRows) > 0 {
+		rows := summaryRows()
+		reports["workloads.md"] = renderWorkloads(rows)
+		var svg strings.Builder
+		writeChart(&svg, fmt.Sprintf("xemu / qemu-user, %s, %s", time.Now().UTC().Format("2006-01-02"), cpuModel()), rows)
+		reports["workloads.svg"] = svg.String()
+	}
 	if len(kernelRows) > 0 || len(syscallRows) > 0 || len(signalRows) > 0 || len(processRows) > 0 {
 		reports["cpu.md"] = renderReport(false)
 	}
@@ -106,7 +128,9 @@ func TestMain(m *testing.M) {
 		reports["startup.md"] = renderReport(true)
 	}
 	for name, report := range reports {
-		fmt.Print("\n" + report)
+		if !strings.HasSuffix(name, ".svg") {
+			fmt.Print("\n" + report)
+		}
 		out := filepath.Join(root, "benchmarks", "results", name)
 		err := os.MkdirAll(filepath.Dir(out), 0o755)
 		if err == nil {
@@ -114,12 +138,10 @@ func TestMain(m *testing.M) {
 		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "benchmarks: writing %s: %v\n", out, err)
-			if code == 0 {
-				code = 1
-			}
+			code = 1
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 // run is one execution of a guest program.
@@ -127,6 +149,7 @@ type run struct {
 	Stdout, Stderr string
 	Exit           int // exit status, or 128+signal
 	Wall, CPU      time.Duration
+	RSS            int64 // peak resident set, KiB (wait4's ru_maxrss)
 }
 
 func (r run) sameAs(o run) bool { return r.Stdout == o.Stdout && r.Exit == o.Exit }
@@ -141,20 +164,13 @@ var benchEnv = []string{"PATH=/usr/bin:/bin", "HOME=/tmp", "LANG=C", "TZ=UTC"}
 // execute runs a command in dir and measures its wall and CPU time.
 func execute(b *testing.B, dir string, name string, args ...string) run {
 	b.Helper()
-	cmd := exec.Command(name, args...)
+	cmd := launched(b, name, args...)
 	cmd.Dir = dir
 	cmd.Env = benchEnv
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatalf("%s: %v", name, err)
-	}
-	timer := time.AfterFunc(runLimit, func() { cmd.Process.Kill() })
-	err := cmd.Wait()
-	wall := time.Since(start)
-	timer.Stop()
-	r := run{Stdout: stdout.String(), Stderr: stderr.String(), Wall: wall}
+	wall, err := cmd.run(b)
+	r := run{Stdout: stdout.String(), Stderr: stderr.String(), Wall: wall, RSS: cmd.RSS}
 	if ps := cmd.ProcessState; ps != nil {
 		r.CPU = ps.UserTime() + ps.SystemTime()
 	}
@@ -221,7 +237,13 @@ func xemu(b *testing.B) string {
 // benchmarks/out by the hash of the source, compiler and flags.
 func compile(b *testing.B, a guestArch, name string) string {
 	b.Helper()
-	src := filepath.Join(root, "benchmarks", "kernels", name+".c")
+	return compileFile(b, a, filepath.Join(root, "benchmarks", "kernels", name+".c"))
+}
+
+// compileFile builds the C file src statically for a, cached like compile.
+func compileFile(b *testing.B, a guestArch, src string) string {
+	b.Helper()
+	name := strings.TrimSuffix(filepath.Base(src), ".c")
 	code, err := os.ReadFile(src)
 	if err != nil {
 		b.Fatal(err)
@@ -251,11 +273,67 @@ func compile(b *testing.B, a guestArch, name string) string {
 // series is the timed runs of one program under one emulator.
 type series struct {
 	Wall, CPU []time.Duration
+	RSS       []int64
 }
 
 func (s *series) add(r run) {
 	s.Wall = append(s.Wall, r.Wall)
 	s.CPU = append(s.CPU, r.CPU)
+	s.RSS = append(s.RSS, r.RSS)
+}
+
+// launchedCmd is a command run through launch (launch/launch.c), which
+// reports the peak resident set of the program alone: Go's own exec would
+// fold the test binary's into it.
+type launchedCmd struct {
+	*exec.Cmd
+	rssR, rssW *os.File
+	RSS        int64 // KiB, from wait4's ru_maxrss, once run returns
+}
+
+var (
+	launchOnce sync.Once
+	launchBin  string
+)
+
+// launched prepares name (looked up in PATH if it has no slash) with args,
+// to be started by run.
+func launched(b *testing.B, name string, args ...string) *launchedCmd {
+	b.Helper()
+	launchOnce.Do(func() { launchBin = compileFile(b, host, filepath.Join(root, "benchmarks", "launch", "launch.c")) })
+	path, err := exec.LookPath(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &launchedCmd{Cmd: exec.Command(launchBin, append([]string{path}, args...)...)}
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return c
+}
+
+// run starts the command, kills its process group after runLimit, waits,
+// and returns the wall time and Wait's error.
+func (c *launchedCmd) run(b *testing.B) (time.Duration, error) {
+	b.Helper()
+	var err error
+	if c.rssR, c.rssW, err = os.Pipe(); err != nil {
+		b.Fatal(err)
+	}
+	defer c.rssR.Close()
+	c.ExtraFiles = []*os.File{c.rssW}
+	start := time.Now()
+	err = c.Start()
+	c.rssW.Close()
+	if err != nil {
+		b.Fatalf("%s: %v", c.Args[1], err)
+	}
+	timer := time.AfterFunc(runLimit, func() { syscall.Kill(-c.Process.Pid, syscall.SIGKILL) })
+	err = c.Wait()
+	wall := time.Since(start)
+	timer.Stop()
+	if out, rerr := io.ReadAll(c.rssR); rerr == nil {
+		c.RSS, _ = strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+	}
+	return wall, err
 }
 
 func (s series) ok() bool { return len(s.Wall) > 0 }
@@ -263,15 +341,6 @@ func (s series) ok() bool { return len(s.Wall) > 0 }
 func (s series) best() time.Duration      { return slices.Min(s.Wall) }
 func (s series) median() time.Duration    { return median(s.Wall) }
 func (s series) cpuMedian() time.Duration { return median(s.CPU) }
-
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
 
 // comparison is a program timed under xemu and qemu, with xemu's status.
 type comparison struct {
@@ -312,7 +381,16 @@ func compare(b *testing.B, a guestArch, prog string, args ...string) comparison 
 		}
 		return false
 	}
-	xemuOK := check(runXemu())
+	first := runXemu()
+	xemuOK := check(first)
+	if quick {
+		// The reference runs are the timed ones.
+		c.Qemu.add(ref)
+		if xemuOK {
+			c.Xemu.add(first)
+		}
+		return c
+	}
 	for i := 0; i < runs; i++ {
 		if i%2 == 1 || !xemuOK {
 			c.Qemu.add(runQemu())
@@ -358,6 +436,7 @@ func BenchmarkKernels(b *testing.B) {
 		for _, a := range arches {
 			b.Run(k.Name+"/"+a.Name, func(b *testing.B) {
 				prog := compile(b, a, k.Name)
+				profileScripts[kernelLabel(k, a)] = shellQuote(xemu(b)) + " " + shellQuote(prog) + " " + strings.Join(k.Args, " ")
 				row := &kernelRow{Kernel: k, Arch: a, comparison: compare(b, a, prog, k.Args...)}
 				record(&kernelRows, row, func(r *kernelRow) bool { return r.Kernel.Name == k.Name && r.Arch.Name == a.Name })
 				reportMetrics(b, row.comparison)
@@ -389,6 +468,7 @@ func BenchmarkSyscall(b *testing.B) {
 			row := &syscallRow{Arch: a}
 			row.Nil = compare(b, a, prog, "0")
 			row.Calls = compare(b, a, prog, fmt.Sprint(syscallCalls))
+			profileScripts[getppidLabel(a)] = fmt.Sprintf("%s %s %d", shellQuote(xemu(b)), shellQuote(prog), syscallCalls)
 			native := compile(b, host, "getppid")
 			dir := b.TempDir()
 			for i := 0; i < runs; i++ {

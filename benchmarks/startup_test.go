@@ -10,7 +10,7 @@ import (
 
 // startupRuns is how many timed runs each emulator gets per start-up row;
 // they alternate. A run is short, so many are cheap.
-const startupRuns = 40
+var startupRuns = map[bool]int{false: 40, true: 5}[quick]
 
 // startupTarget is the xemu/qemu ratio of medians aimed for.
 const startupTarget = 0.5
@@ -59,6 +59,11 @@ func timeStartup(b *testing.B, row *startupRow, options [][]string, args []strin
 	}
 	runXemu := func() run { return execute(b, dir, x, append(xo, args...)...) }
 	runQemu := func() run { return execute(b, dir, row.Arch.Qemu, append(qo, args...)...) }
+	var script []string
+	for _, w := range append(append([]string{x}, xo...), args...) {
+		script = append(script, shellQuote(w))
+	}
+	profileScripts[Row{Workload: startupName(row.Name), Arch: row.Arch.Name}.label()] = strings.Join(script, " ")
 	ref := runQemu()
 	if ref.Exit != 0 {
 		b.Fatalf("%s %s: qemu fails: %s", row.Arch.Qemu, strings.Join(args, " "), ref.describe())
