@@ -212,3 +212,52 @@ func TestPythonThreads(t *testing.T) {
 		t.Errorf("exit %d, got %q, want %q\n%s", x.Exit, x.Stdout, want, strings.TrimSpace(x.Stderr))
 	}
 }
+
+// xzInput is text that compresses like real data, the same on every run:
+// words from a fixed list in a pseudo-random order.
+func xzInput(size int) []byte {
+	words := strings.Fields("emulator guest host thread futex signal page table engine block " +
+		"translation memory mapping descriptor process kernel register syscall atomic barrier")
+	var b strings.Builder
+	seed := uint32(12345)
+	for b.Len() < size {
+		seed = seed*1103515245 + 12345
+		b.WriteString(words[(seed>>16)%uint32(len(words))])
+		if seed%7 == 0 {
+			b.WriteByte('\n')
+		} else {
+			b.WriteByte(' ')
+		}
+	}
+	return []byte(b.String()[:size])
+}
+
+// TestXzThreads: Debian's xz compressing with two threads (liblzma's worker
+// threads, futexes, condition variables) gives the bytes qemu-user's gives,
+// and decompresses back to the input, on arm64 and armhf.
+func TestXzThreads(t *testing.T) {
+	in := string(xzInput(3 << 20))
+	for _, fs := range []struct {
+		arch guestArch
+		deb  string
+	}{{aarch64, "arm64"}, {armhfARM, "armhf"}} {
+		t.Run(fs.deb, func(t *testing.T) {
+			t.Parallel()
+			rootfs := filepath.Join(root, ".cache", "rootfs-"+fs.deb)
+			xz := filepath.Join(root, ".cache", "benchtools-"+fs.deb, "usr", "bin", "xz")
+			requireFile(t, xz, "make fixtures fetches xz-utils")
+			x, q := runBoth(t, fs.arch, rootfs, in, xz, "-6", "-T2", "--block-size=1MiB", "-c")
+			checkXemuStderr(t, []string{xz}, x.Stderr)
+			if x.Exit != 0 || q.Exit != 0 || len(x.Stdout) == 0 {
+				t.Fatalf("xz -T2: exit xemu %d, qemu %d\n%s", x.Exit, q.Exit, x.Stderr)
+			}
+			if x.Stdout != q.Stdout {
+				t.Fatalf("xz -T2: %d bytes from xemu differ from qemu's %d", len(x.Stdout), len(q.Stdout))
+			}
+			d := runCmdLimit(t, guestLimit, t.TempDir(), x.Stdout, testEnv, xemu(t), "--sysroot", rootfs, xz, "-d", "-T2", "-c")
+			if d.Exit != 0 || d.Stdout != in {
+				t.Fatalf("xz -d -T2: exit %d, %d bytes back of %d\n%s", d.Exit, len(d.Stdout), len(in), d.Stderr)
+			}
+		})
+	}
+}
