@@ -39,8 +39,10 @@ them again.
                  /etc/binfmt.d/NAME-ARCH.conf for systemd-binfmt at boot.
   --name-prefix  names the entries NAME-aarch64 and NAME-arm (default xemu).
 
-status lists every handler for ARM and AArch64 programs, which one the kernel
-uses, and exits 1 if some of these programs would not run.
+status lists every handler for ARM and AArch64 programs and which one the
+kernel uses, then executes a tiny embedded program of each architecture (a
+live check through the kernel's binfmt_misc path), and exits 1 if one of
+them does not run.
 Options of a program run through binfmt_misc come from the environment:
 XEMU_SYSROOT, XEMU_STRACE.
 `
@@ -122,6 +124,9 @@ func binfmtStatus(sys binfmt.System, stdout, stderr io.Writer) int {
 	if !sys.Mounted() {
 		fmt.Fprintf(stdout, "binfmt_misc: not mounted at %s: executing an ARM or AArch64 program fails with \"exec format error\"\n", sys.Dir)
 		fmt.Fprintln(stdout, "fix: sudo xemu binfmt install (mounts it and registers xemu)")
+		for _, f := range binfmt.Formats {
+			liveCheck(f, stdout)
+		}
 		return exitFailed
 	}
 	on, err := sys.Enabled()
@@ -161,7 +166,6 @@ func binfmtStatus(sys binfmt.System, stdout, stderr io.Writer) int {
 		}
 		switch {
 		case f.Winner == nil:
-			code = exitFailed
 			fmt.Fprintf(stdout, "  no enabled handler: these programs fail with \"exec format error\"; fix: sudo xemu binfmt install --arch %s\n", f.Format.Arch)
 		case enabled > 1:
 			fmt.Fprintf(stdout, "  warning: %d enabled handlers claim these programs; the kernel uses the one registered last, %s\n", enabled, f.Winner.Name)
@@ -172,8 +176,22 @@ func binfmtStatus(sys binfmt.System, stdout, stderr io.Writer) int {
 		if w := f.Winner; w != nil && !strings.ContainsRune(w.Flags, binfmt.FlagFixBinary) {
 			fmt.Fprintf(stdout, "  note: %s has no F flag: it fails inside chroots and containers that lack %s\n", w.Name, w.Interpreter)
 		}
+		if !liveCheck(f.Format, stdout) {
+			code = exitFailed
+		}
 	}
 	return code
+}
+
+// liveCheck executes the embedded probe program for f as a file, so that
+// the kernel's handler runs it, and says how that went.
+func liveCheck(f binfmt.Format, stdout io.Writer) bool {
+	if err := binfmt.LiveCheck(f, binfmt.ProbeDirs()); err != nil {
+		fmt.Fprintf(stdout, "  live check: an %s program executed directly fails: %v\n", f.Name(), err)
+		return false
+	}
+	fmt.Fprintf(stdout, "  live check: an %s program executed directly runs\n", f.Name())
+	return true
 }
 
 // explainCommand runs `xemu explain [--sysroot DIR] FILE`.
