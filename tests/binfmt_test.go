@@ -275,6 +275,17 @@ func TestBinfmtRegistration(t *testing.T) {
 	if got := withoutHandlers(r.Stdout, others); r.Exit != 0 || got != want {
 		t.Errorf("status: exit %d\n%s\nwant (other handlers' lines left out)\n%s", r.Exit, got, want)
 	}
+	// Where binfmt_misc is not mounted (a container), the handlers cannot
+	// be listed but the kernel still uses them: the live checks tell.
+	empty := t.TempDir()
+	r = runCmd(t, tmp, "", testEnv, x, "binfmt", "status", "--binfmt-dir", empty)
+	want = "binfmt_misc: not mounted at " + empty + ": its handlers cannot be listed\n"
+	for _, f := range binfmt.Formats {
+		want += f.Arch + ": " + f.Describe() + " programs\n" + "  live check: an " + f.Name() + " program executed directly runs\n"
+	}
+	if r.Exit != 0 || r.Stdout != want {
+		t.Errorf("status where binfmt_misc is not mounted: exit %d\n%s\nwant\n%s", r.Exit, r.Stdout, want)
+	}
 	r = runCmd(t, tmp, "", testEnv, x, "explain", progs["aarch64 static"])
 	if !strings.Contains(r.Stdout, "kernel:   executing it directly runs binfmt_misc handler "+names[0]+": "+interp+", flags \"PF\"") {
 		t.Errorf("explain:\n%s", r.Stdout)
