@@ -107,7 +107,8 @@ func onlyXemu(t *testing.T, without func(t *testing.T)) error {
 		without(t)
 	}
 	x := xemu(t)
-	prefix := fmt.Sprintf("xemu-%s-%d", strings.ToLower(strings.TrimPrefix(t.Name(), "Test")), os.Getpid())
+	// Entry names cannot hold '/', which subtests' names do.
+	prefix := fmt.Sprintf("xemu-%s-%d", strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(t.Name(), "Test"), "/", "-")), os.Getpid())
 	state := t.TempDir()
 	args := []string{"--name-prefix", prefix, "--state-dir", state}
 	t.Cleanup(func() {
