@@ -8,18 +8,18 @@ export GOFLAGS := -ldflags=-linkmode=external
 STATIC_LDFLAGS := -linkmode external -extldflags "-static -Wl,--no-relax"
 APT_PACKAGES := gcc libc6-dev gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross \
 	libc6-dev-armhf-cross gcc-arm-linux-gnueabi libc6-dev-armel-cross qemu-user busybox-static file \
-	binutils-aarch64-linux-gnu binutils-arm-linux-gnueabihf debootstrap tmux hyperfine
+	binutils-aarch64-linux-gnu binutils-arm-linux-gnueabihf debootstrap tmux hyperfine buildah
 
 .PHONY: all deps build demo test bench vet clean fixtures
 
 all: build
 
-# Debian packages (once: the stamp remembers), and Unicorn 2.1.4 unpacked into .cache.
+# Debian packages (once per change of this list: the stamp remembers), and Unicorn 2.1.4 unpacked into .cache.
 # Every build checks that it is the exact Unicorn build cpu/tcgwrap.c was written
 # for (version, sha256, symbols: pinned in .ci/unicorn).
 deps: .cache/apt.stamp $(UNICORN)/VERSION
 	@.ci/unicorn --check $(UNICORN)
-.cache/apt.stamp:
+.cache/apt.stamp: Makefile
 	@mkdir -p .cache
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -48,7 +48,8 @@ vet: deps
 # Real Debian arm64 and armhf binaries the tests run: busybox-static, a
 # root file system (debootstrap's first stage) used as sysroot, and Python
 # (python3.11-minimal with its run-time dependencies down to libc6, its own
-# sysroot: the first stage has no Python).
+# sysroot: the first stage has no Python; the armhf one goes into the
+# image the buildah test builds).
 PYTHON_DEBS := python3.11-minimal libpython3.11-minimal libexpat1 zlib1g libssl3 libc6 libgcc-s1 gcc-12-base
 # Benchmark tools the first stage lacks (its libraries are there): xz and
 # bzip2, run with the root file system as sysroot; for arm64 also Python with
@@ -60,6 +61,7 @@ fixtures: deps
 	.ci/rootfs arm64 .cache/rootfs-arm64
 	.ci/debs armhf .cache/armhf-debs busybox-static
 	.ci/rootfs armhf .cache/rootfs-armhf
+	.ci/debs armhf .cache/python-armhf $(PYTHON_DEBS)
 	.ci/debs arm64 .cache/benchtools-arm64 $(BENCH_DEBS) $(PYTHON_DEBS) libpython3.11-stdlib
 	.ci/debs armhf .cache/benchtools-armhf $(BENCH_DEBS)
 

@@ -59,10 +59,14 @@ func FormatFor(arch string) (Format, bool) {
 	return Format{}, false
 }
 
+// Name is the architecture's usual name: "AArch64", "ARM".
+func (f Format) Name() string {
+	return map[string]string{"aarch64": "AArch64", "arm": "ARM"}[f.Arch]
+}
+
 // Describe names the format's files: "ELF64 little-endian AArch64 (e_machine 183)".
 func (f Format) Describe() string {
-	name := map[string]string{"aarch64": "AArch64", "arm": "ARM"}[f.Arch]
-	return fmt.Sprintf("ELF%d little-endian %s (e_machine %d)", f.Class, name, f.Machine)
+	return fmt.Sprintf("ELF%d little-endian %s (e_machine %d)", f.Class, f.Name(), f.Machine)
 }
 
 // Samples are the starts of ELF files of the format a handler must claim:

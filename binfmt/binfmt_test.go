@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"xemu/internal/testenv"
 )
@@ -221,5 +223,28 @@ func TestKernelEntry(t *testing.T) {
 	}
 	if _, err := s.Entry(name); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("after removing: %v", err)
+	}
+}
+
+// TestProbesRebuild: the committed probe programs are what probe/gen.sh
+// builds from their sources, and each is a program of its format.
+func TestProbesRebuild(t *testing.T) {
+	dir := t.TempDir()
+	out, err := exec.Command("probe/gen.sh", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("probe/gen.sh (needs binutils-aarch64-linux-gnu and binutils-arm-linux-gnueabihf; make deps): %v\n%s", err, out)
+	}
+	for _, f := range Formats {
+		built, err := os.ReadFile(filepath.Join(dir, f.Arch+".elf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(built, Probe(f.Arch)) {
+			t.Errorf("probe/%s.elf differs from what probe/gen.sh builds from probe/%s.S: run probe/gen.sh", f.Arch, f.Arch)
+		}
+		e := &Entry{Enabled: true, Magic: f.Magic, Mask: f.Mask}
+		if !e.Matches(Probe(f.Arch)) {
+			t.Errorf("the %s probe is not claimed by its format's registration", f.Arch)
+		}
 	}
 }

@@ -39,8 +39,10 @@ them again.
                  /etc/binfmt.d/NAME-ARCH.conf for systemd-binfmt at boot.
   --name-prefix  names the entries NAME-aarch64 and NAME-arm (default xemu).
 
-status lists every handler for ARM and AArch64 programs, which one the kernel
-uses, and exits 1 if some of these programs would not run.
+status lists every handler for ARM and AArch64 programs and which one the
+kernel uses, then executes a tiny embedded program of each architecture (a
+live check through the kernel's binfmt_misc path), and exits 1 if one of
+them does not run.
 Options of a program run through binfmt_misc come from the environment:
 XEMU_SYSROOT, XEMU_STRACE.
 `
@@ -63,11 +65,13 @@ func binfmtCommand(args []string, stdout, stderr io.Writer) int {
 	persistent := fs.Bool("persistent", false, "systemd-binfmt file")
 	replace := fs.Bool("replace", false, "replace conflicting entries")
 	in := binfmt.DefaultInstaller
-	// For tests, which must leave /etc and /usr/local alone.
+	// For tests, which must leave /etc and /usr/local alone, and look at
+	// binfmt_misc where it is not mounted.
 	fs.StringVar(&in.ConfDir, "conf-dir", in.ConfDir, "")
 	fs.StringVar(&in.LibDir, "lib-dir", in.LibDir, "")
 	fs.StringVar(&in.StateDir, "state-dir", in.StateDir, "")
-	for _, n := range []string{"conf-dir", "lib-dir", "state-dir"} {
+	fs.StringVar(&in.Sys.Dir, "binfmt-dir", in.Sys.Dir, "")
+	for _, n := range []string{"conf-dir", "lib-dir", "state-dir", "binfmt-dir"} {
 		fs.MarkHidden(n)
 	}
 	help := fs.BoolP("help", "h", false, "")
@@ -120,9 +124,20 @@ func binfmtCommand(args []string, stdout, stderr io.Writer) int {
 
 func binfmtStatus(sys binfmt.System, stdout, stderr io.Writer) int {
 	if !sys.Mounted() {
-		fmt.Fprintf(stdout, "binfmt_misc: not mounted at %s: executing an ARM or AArch64 program fails with \"exec format error\"\n", sys.Dir)
-		fmt.Fprintln(stdout, "fix: sudo xemu binfmt install (mounts it and registers xemu)")
-		return exitFailed
+		// Registrations may still exist (in a container, the host's apply
+		// and are not visible): the live checks tell.
+		fmt.Fprintf(stdout, "binfmt_misc: not mounted at %s: its handlers cannot be listed\n", sys.Dir)
+		code := 0
+		for _, f := range binfmt.Formats {
+			fmt.Fprintf(stdout, "%s: %s programs\n", f.Arch, f.Describe())
+			if !liveCheck(f, stdout) {
+				code = exitFailed
+			}
+		}
+		if code != 0 {
+			fmt.Fprintln(stdout, "fix: sudo xemu binfmt install (mounts binfmt_misc and registers xemu)")
+		}
+		return code
 	}
 	on, err := sys.Enabled()
 	if err != nil {
@@ -161,7 +176,6 @@ func binfmtStatus(sys binfmt.System, stdout, stderr io.Writer) int {
 		}
 		switch {
 		case f.Winner == nil:
-			code = exitFailed
 			fmt.Fprintf(stdout, "  no enabled handler: these programs fail with \"exec format error\"; fix: sudo xemu binfmt install --arch %s\n", f.Format.Arch)
 		case enabled > 1:
 			fmt.Fprintf(stdout, "  warning: %d enabled handlers claim these programs; the kernel uses the one registered last, %s\n", enabled, f.Winner.Name)
@@ -172,8 +186,22 @@ func binfmtStatus(sys binfmt.System, stdout, stderr io.Writer) int {
 		if w := f.Winner; w != nil && !strings.ContainsRune(w.Flags, binfmt.FlagFixBinary) {
 			fmt.Fprintf(stdout, "  note: %s has no F flag: it fails inside chroots and containers that lack %s\n", w.Name, w.Interpreter)
 		}
+		if !liveCheck(f.Format, stdout) {
+			code = exitFailed
+		}
 	}
 	return code
+}
+
+// liveCheck executes the embedded probe program for f as a file, so that
+// the kernel's handler runs it, and says how that went.
+func liveCheck(f binfmt.Format, stdout io.Writer) bool {
+	if err := binfmt.LiveCheck(f, binfmt.ProbeDirs()); err != nil {
+		fmt.Fprintf(stdout, "  live check: an %s program executed directly fails: %v\n", f.Name(), err)
+		return false
+	}
+	fmt.Fprintf(stdout, "  live check: an %s program executed directly runs\n", f.Name())
+	return true
 }
 
 // explainCommand runs `xemu explain [--sysroot DIR] FILE`.
