@@ -258,10 +258,22 @@ func (t *Task) startEngine() (*cpu.Engine, error) {
 	return e, nil
 }
 
+// threadCodeBuffer is the translated-code buffer of a thread's engine other
+// than the main thread's (which keeps Unicorn's 1 GiB). When it fills, TCG
+// drops the engine's translations and starts again.
+const threadCodeBuffer = 256 << 20
+
 // openEngine makes an engine over the process's memory for handler t.
 func (p *Process) openEngine(t *Task) (*cpu.Engine, error) {
 	abi := p.ABI
-	e, err := cpu.Open(cpu.Config{Arch: abi.CPU, Space: p.Mem, Handler: t})
+	cfg := cpu.Config{Arch: abi.CPU, Space: p.Mem, Handler: t}
+	if !t.mainThread {
+		// Another thread's engine translates the same program again, and
+		// its code buffer is address space reserved whether used or not: a
+		// quarter of the main thread's 1 GiB keeps 64 threads at 16 GiB.
+		cfg.CodeBuffer = threadCodeBuffer
+	}
+	e, err := cpu.Open(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("starting the CPU: %w", err)
 	}
