@@ -3,6 +3,8 @@ package linux
 import (
 	"bytes"
 	"encoding/binary"
+	"strconv"
+
 	"xemu/syscall/kernel"
 
 	"golang.org/x/sys/unix"
@@ -11,31 +13,73 @@ import (
 	"xemu/guestfs"
 )
 
-// procFile makes the contents of an emulated /proc file and returns a
-// descriptor that reads them (a sealed memfd), or -1 if p is not one.
-func procFile(t *kernel.Task, p string, flags int) (int, error) {
+// procFile makes the contents of the emulated /proc file v names, for the
+// process or the thread it names, and returns a descriptor that reads them
+// (a sealed memfd).
+func procFile(t *kernel.Task, v kernel.ProcView, flags int) (int, error) {
 	var body []byte
-	switch guestfs.Proc(cleanPath(p)) {
+	p := t.P
+	// The thread the file describes: task/TID's, or for /proc/PID the
+	// thread group leader's, as Linux shows them.
+	who := t
+	if v.In {
+		tid := v.Entry.TID
+		if tid == 0 {
+			tid = unix.Getpid()
+		}
+		if o := p.TaskByTID(tid); o != nil {
+			who = o
+		}
+	}
+	hostDir := "self/"
+	if v.In && v.Entry.TID != 0 {
+		hostDir = "self/task/" + strconv.Itoa(who.TID) + "/"
+	}
+	switch v.File() {
 	case guestfs.ProcMem:
-		return t.P.OpenGuestMem(flags&unix.O_CLOEXEC != 0)
+		return p.OpenGuestMem(flags&unix.O_CLOEXEC != 0)
 	case guestfs.ProcMaps:
-		body = []byte(mapsText(t.P))
+		body = []byte(guestfs.Maps(mapLines(p), p.ABI.Class/8))
+	case guestfs.ProcSmaps:
+		body = []byte(guestfs.Smaps(smapsLines(p), p.ABI.Class/8))
 	case guestfs.ProcAuxv:
-		body = auxvBytes(t.P)
+		body = auxvBytes(p)
 	case guestfs.ProcCmdline:
-		body = []byte(guestfs.Cmdline(t.P.Argv))
+		body = []byte(guestfs.Cmdline(p.Argv))
+	case guestfs.ProcEnviron:
+		// The environment strings as they are in the guest's memory now
+		// (fs/proc/base.c environ_read), or nothing if they are gone.
+		if n := uint64(p.EnvEnd - p.EnvStart); p.EnvEnd > p.EnvStart && n <= 1<<20 {
+			body = make([]byte, n)
+			if t.CopyIn(p.EnvStart, body) != nil {
+				body = nil
+			}
+		}
 	case guestfs.ProcCPUInfo:
-		body = []byte(t.P.ABI.CPUInfo(t.P))
+		body = []byte(p.ABI.CPUInfo(p))
+	case guestfs.ProcComm:
+		body = append([]byte(taskName(who)), '\n')
 	case guestfs.ProcStatus:
-		host, err := kernel.ReadHostProc("thread-self/status")
+		host, err := kernel.ReadHostProc(hostDir + "status")
 		if err != nil {
 			return 0, err
 		}
-		name := t.Name
-		if name[0] == 0 {
-			name = commName(t.P)
+		body = []byte(guestfs.Status(string(host), taskName(who), threadCount(p), who.StatusSignals()))
+	case guestfs.ProcStat:
+		host, err := kernel.ReadHostProc(hostDir + "stat")
+		if err != nil {
+			return 0, err
 		}
-		body = []byte(guestfs.Status(string(host), string(bytes.TrimRight(name[:], "\x00")), t.StatusSignals()))
+		var size uint64
+		for _, m := range p.Mem.Mappings() {
+			size += uint64(m.End - m.Start)
+		}
+		threads := threadCount(p)
+		if v.In && v.Entry.TID != 0 {
+			threads = 1
+		}
+		body = []byte(guestfs.Stat(string(host), guestfs.StatFields{Name: taskName(who), Threads: threads,
+			VSize: size, Signals: who.StatusSignals()}))
 	default:
 		return -1, nil
 	}
@@ -63,66 +107,70 @@ func procFile(t *kernel.Task, p string, flags int) (int, error) {
 	return fd, nil
 }
 
-// cleanPath resolves "." and ".." lexically, for recognising /proc paths.
-func cleanPath(p string) string {
-	if len(p) == 0 || p[0] != '/' {
-		return p
-	}
-	var parts []string
-	for _, c := range splitPath(p) {
-		switch c {
-		case "", ".":
-		case "..":
-			if len(parts) > 0 {
-				parts = parts[:len(parts)-1]
-			}
-		default:
-			parts = append(parts, c)
-		}
-	}
-	out := ""
-	for _, c := range parts {
-		out += "/" + c
-	}
-	if out == "" {
-		return "/"
-	}
-	return out
-}
-
-func splitPath(p string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(p); i++ {
-		if i == len(p) || p[i] == '/' {
-			out = append(out, p[start:i])
-			start = i + 1
-		}
-	}
-	return out
-}
-
-func mapsText(p *kernel.Process) string {
+func mapLines(p *kernel.Process) []guestfs.MapLine {
 	var lines []guestfs.MapLine
 	for _, m := range p.Mem.Mappings() {
-		l := guestfs.MapLine{Start: uint64(m.Start), End: uint64(m.End), Read: m.Prot&mem.ProtRead != 0,
-			Write: m.Prot&mem.ProtWrite != 0, Exec: m.Prot&mem.ProtExec != 0, Shared: m.Shared,
-			Dev: m.Dev, Inode: m.Ino, Name: m.Name}
-		switch {
-		case m.Shm:
-			// A System V segment is a file of Linux's shm mount whose
-			// inode number is the segment's id (ipc/shm.c newseg).
-			l.Inode, l.Offset = uint64(m.ShmID), m.Offset
-		case len(m.Name) > 0 && m.Name[0] == '/':
-			l.Name = p.FS.Guest(m.Name)
-		}
-		if m.Dev != 0 || m.Ino != 0 {
-			l.Offset = m.Offset
+		lines = append(lines, mapLine(p, m))
+	}
+	return lines
+}
+
+func mapLine(p *kernel.Process, m mem.Mapping) guestfs.MapLine {
+	l := guestfs.MapLine{Start: uint64(m.Start), End: uint64(m.End), Read: m.Prot&mem.ProtRead != 0,
+		Write: m.Prot&mem.ProtWrite != 0, Exec: m.Prot&mem.ProtExec != 0, Shared: m.Shared,
+		Dev: m.Dev, Inode: m.Ino, Name: m.Name}
+	switch {
+	case m.Shm:
+		// A System V segment is a file of Linux's shm mount whose
+		// inode number is the segment's id (ipc/shm.c newseg).
+		l.Inode, l.Offset = uint64(m.ShmID), m.Offset
+	case len(m.Name) > 0 && m.Name[0] == '/':
+		l.Name = p.FS.Guest(m.Name)
+	}
+	if m.Dev != 0 || m.Ino != 0 {
+		l.Offset = m.Offset
+	}
+	return l
+}
+
+// smapsLines are the mappings with how much of each is resident: the host
+// pages behind them, as mincore sees them.
+func smapsLines(p *kernel.Process) []guestfs.SmapsLine {
+	var lines []guestfs.SmapsLine
+	for _, m := range p.Mem.Mappings() {
+		l := guestfs.SmapsLine{MapLine: mapLine(p, m), Anonymous: m.Dev == 0 && m.Ino == 0 && !m.Shared}
+		rs, err := p.Mem.HostRanges(m.Start, uint64(m.End-m.Start))
+		if err == nil {
+			for _, r := range rs {
+				vec := make([]byte, r.Len/mem.PageSize)
+				if len(vec) == 0 {
+					continue
+				}
+				if _, _, e := unix.Syscall(unix.SYS_MINCORE, r.Host, uintptr(r.Len), uintptr(kernel.UnsafePointer(&vec[0]))); e != 0 {
+					continue
+				}
+				for _, b := range vec {
+					if b&1 != 0 {
+						l.Rss += mem.PageSize
+					}
+				}
+			}
 		}
 		lines = append(lines, l)
 	}
-	return guestfs.Maps(lines, p.ABI.Class/8)
+	return lines
 }
+
+// taskName is a thread's comm: what the guest set, or its program's name.
+func taskName(t *kernel.Task) string {
+	name := t.Name
+	if name[0] == 0 {
+		name = commName(t.P)
+	}
+	return string(bytes.TrimRight(name[:], "\x00"))
+}
+
+func threadCount(p *kernel.Process) int { return max(len(p.Tasks()), 1) }
 
 func auxvBytes(p *kernel.Process) []byte {
 	w := p.ABI.Class / 8
