@@ -119,6 +119,9 @@ func closeRange(t *kernel.Task, a kernel.Args) (uint64, error) {
 }
 
 func read(t *kernel.Task, a kernel.Args) (uint64, error) {
+	if !t.AccessOK(a.Addr(1), a.U64(2)) {
+		return 0, unix.EFAULT
+	}
 	if sf, ok := t.P.Special(a.FD(0)); ok {
 		if sf.SignalFD != nil {
 			return readSignalFD(t, sf.SignalFD, a.FD(0), a.Addr(1), a.U64(2))
@@ -140,6 +143,9 @@ func write(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err := t.CheckFD(a.FD(0)); err != nil {
 		return 0, err
 	}
+	if !t.AccessOK(a.Addr(1), a.U64(2)) {
+		return 0, unix.EFAULT
+	}
 	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
 		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), -1, true)
 	}
@@ -154,6 +160,9 @@ func write(t *kernel.Task, a kernel.Args) (uint64, error) {
 func pread64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a.I64(3) < 0 {
 		return 0, unix.EINVAL
+	}
+	if !t.AccessOK(a.Addr(1), a.U64(2)) {
+		return 0, unix.EFAULT
 	}
 	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
 		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), a.I64(3), false)
@@ -172,6 +181,9 @@ func pread64(t *kernel.Task, a kernel.Args) (uint64, error) {
 func pwrite64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a.I64(3) < 0 {
 		return 0, unix.EINVAL
+	}
+	if !t.AccessOK(a.Addr(1), a.U64(2)) {
+		return 0, unix.EFAULT
 	}
 	if err := t.CheckFD(a.FD(0)); err != nil {
 		return 0, err
