@@ -144,7 +144,8 @@ func (t *Task) resolveExec(path string, argv []string) (execTarget, error) {
 			return execTarget{}, unix.ENOENT
 		}
 		host := fs.Host(path)
-		f, err := os.Open(host)
+		// O_NONBLOCK: a FIFO is refused below (EACCES), not waited on.
+		f, err := os.OpenFile(host, os.O_RDONLY|unix.O_NONBLOCK, 0)
 		if err != nil {
 			return execTarget{}, asErrno(err)
 		}

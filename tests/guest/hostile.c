@@ -4,7 +4,8 @@
 // ESRCH (kernel/signal.c do_tkill), kill(0, sig) of a fatal signal kills
 // with that signal, a system call that reads or writes a page of a file
 // mapping past the end of the file (truncated since) fails with EFAULT, and
-// mapping until the map count limit (vm.max_map_count) fails with ENOMEM. Each case runs in a child so that the way it ends is seen.
+// mapping until the map count limit (vm.max_map_count) fails with ENOMEM,
+// and a FIFO is no program. Each case runs in a child so that the way it ends is seen.
 // xemu-test: oracle=self
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,6 +109,37 @@ static void manyMappings(void) {
 	}
 }
 
+// execFIFO: a FIFO as the program, or as a script's interpreter, is not
+// executed (fs/namei.c may_open: EACCES), and the exec does not wait for a
+// writer.
+static void execFIFO(void) {
+	char dir[] = "/tmp/xemu-fifo-XXXXXX", fifo[64], script[64];
+	mkdtemp(dir);
+	snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+	snprintf(script, sizeof script, "%s/script", dir);
+	mkfifo(fifo, 0755);
+	chmod(fifo, 0755);
+	FILE *f = fopen(script, "w");
+	fprintf(f, "#!%s\n", fifo);
+	fclose(f);
+	chmod(script, 0755);
+	char *argv[] = {fifo, NULL};
+	alarm(10);
+	errno = 0;
+	execv(fifo, argv);
+	int ok = errno == EACCES;
+	printf("  exec of a FIFO: %s\n", strerror(errno));
+	argv[0] = script;
+	errno = 0;
+	execv(script, argv);
+	printf("  exec of a script with a FIFO as interpreter: %s\n", strerror(errno));
+	ok = ok && errno == EACCES;
+	unlink(fifo);
+	unlink(script);
+	rmdir(dir);
+	_exit(ok ? 0 : 1);
+}
+
 int main(void) {
 	check("tgkill of threads not the guest's: ESRCH", killedBy(tgkillStrangers) == 1000);
 	int sigs[] = {SIGABRT, SIGQUIT, SIGSEGV, SIGBUS, SIGTERM};
@@ -118,5 +151,6 @@ int main(void) {
 	}
 	check("truncated file mapping: EFAULT in calls", killedBy(truncatedMapping) == 1000);
 	check("mappings up to the limit: ENOMEM", killedBy(manyMappings) == 1000);
+	check("exec of a FIFO: EACCES", killedBy(execFIFO) == 1000);
 	return failures != 0;
 }
