@@ -518,7 +518,12 @@ func (p *Process) where(a uint64) string {
 // stderr and EFAULT for the guest, instead of a crash with a stack trace.
 func (t *Task) recoverHandler(ent *Entry, e *cpu.Engine) {
 	if r := recover(); r != nil {
-		fmt.Fprintf(os.Stderr, "xemu: internal error in %s: %v (please report)\n", ent.Name, r)
+		// To xemu's own stderr, not to whatever the guest put on 2.
+		fd := 2
+		if t.P.stderrFD > 0 {
+			fd = t.P.stderrFD
+		}
+		unix.Write(fd, fmt.Appendf(nil, "xemu: internal error in %s: %v (please report)\n", ent.Name, r))
 		e.SetSyscallResult(errnoResult(unix.EFAULT))
 	}
 }
