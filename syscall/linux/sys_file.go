@@ -148,6 +148,8 @@ func write(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
 		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), -1, true)
+	} else if ok && sf.CommTID != 0 {
+		return commWrite(t, sf.CommTID, a.Addr(1), a.U64(2))
 	}
 	b, err := t.InBuf(a.Addr(1), a.U64(2))
 	if err != nil {
@@ -833,4 +835,15 @@ func guestMemIO(t *kernel.Task, fd int, buf mem.GuestAddr, n uint64, off int64, 
 		return 0, err
 	}
 	return uint64(got), t.CopyOut(buf, tmp[:got])
+}
+
+// commWrite is a write to a comm file (fs/proc/base.c comm_write): the
+// first 15 bytes name the thread, and the whole count is reported written.
+func commWrite(t *kernel.Task, tid int, buf mem.GuestAddr, n uint64) (uint64, error) {
+	b := make([]byte, min(n, 15))
+	if err := t.CopyIn(buf, b); err != nil {
+		return 0, err
+	}
+	t.P.SetComm(tid, b)
+	return n, nil
 }

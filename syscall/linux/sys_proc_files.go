@@ -58,6 +58,9 @@ func procFile(t *kernel.Task, v kernel.ProcView, flags int) (int, error) {
 	case guestfs.ProcCPUInfo:
 		body = []byte(p.ABI.CPUInfo(p))
 	case guestfs.ProcComm:
+		if flags&3 != unix.O_RDONLY {
+			return p.OpenCommWriter(who.TID, flags&unix.O_CLOEXEC != 0)
+		}
 		body = append([]byte(taskName(who)), '\n')
 	case guestfs.ProcStatus:
 		host, err := kernel.ReadHostProc(hostDir + "status")

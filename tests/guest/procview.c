@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -117,6 +118,15 @@ int main(int argc, char **argv) {
 	check("comm through the descriptor", slurp(0, self, "comm") > 0 && strncmp(bufs[0], want, strlen(want)) == 0);
 	snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
 	check("task/TID/comm", slurp(0, AT_FDCWD, path) > 0 && strncmp(bufs[0], want, strlen(want)) == 0);
+	int cfd = open("/proc/self/comm", O_WRONLY);
+	check("comm written", cfd >= 0 && write(cfd, "renamed", 7) == 7);
+	close(cfd);
+	char got[16] = {0};
+	prctl(PR_GET_NAME, got);
+	check("a written comm names the thread", strcmp(got, "renamed") == 0);
+	snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
+	check("and reads back", slurp(0, AT_FDCWD, path) > 0 && strcmp(bufs[0], "renamed\n") == 0);
+	prctl(PR_SET_NAME, want);
 	snprintf(abs, sizeof abs, "%d (%s) ", pid, want);
 	check("stat names the program", slurp(0, AT_FDCWD, "/proc/self/stat") > 0 && strncmp(bufs[0], abs, strlen(abs)) == 0);
 	check("stat through the descriptor", slurp(0, self, "stat") > 0 && strncmp(bufs[0], abs, strlen(abs)) == 0);
