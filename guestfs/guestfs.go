@@ -64,19 +64,6 @@ func isProcSelf(p string) bool {
 	return strings.HasPrefix(p, "/proc/") || p == "/proc"
 }
 
-// IsSelfExe reports whether p names the running program through /proc.
-func IsSelfExe(p string) bool {
-	switch p {
-	case "/proc/self/exe", "/proc/thread-self/exe":
-		return true
-	}
-	if strings.HasPrefix(p, "/proc/") && strings.HasSuffix(p, "/exe") {
-		pid := strings.TrimSuffix(strings.TrimPrefix(p, "/proc/"), "/exe")
-		return pid == itoa(unix.Getpid())
-	}
-	return false
-}
-
 func itoa(n int) string {
 	if n == 0 {
 		return "0"

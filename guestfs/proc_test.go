@@ -20,11 +20,12 @@ func TestProcOther(t *testing.T) {
 		{"/proc/4194304/exe", 4194304, "exe", true},
 		{"/proc/123/mem", 0, "", false},     // not offered by another process
 		{"/proc/123/environ", 0, "", false}, // the host's file
+		{"/proc/123/smaps", 0, "", false},
 		{"/proc/0123/maps", 0, "", false},
 		{"/proc/12a/maps", 0, "", false},
 		{"/proc/99999999999999999999/maps", 0, "", false},
 		{"/proc/self/maps", 0, "", false},
-		{"/proc/" + self + "/maps", 0, "", false}, // our own: Proc's
+		{"/proc/" + self + "/maps", 0, "", false}, // our own: SplitProc's
 		{"/proc/123", 0, "", false},
 		{"/proc/123/task/124/maps", 0, "", false},
 		{"/etc/123/maps", 0, "", false},
@@ -33,19 +34,6 @@ func TestProcOther(t *testing.T) {
 		pid, file, ok := ProcOther(c.path)
 		if pid != c.pid || file != c.file || ok != c.ok {
 			t.Errorf("ProcOther(%q) = %d, %q, %v; want %d, %q, %v", c.path, pid, file, ok, c.pid, c.file, c.ok)
-		}
-	}
-}
-
-func TestStat(t *testing.T) {
-	cases := map[string]string{
-		"42 (xemu) S 1 42 42 0 -1 4194560\n":   "42 (bash) S 1 42 42 0 -1 4194560\n",
-		"42 (a) (b)) R 1 42 42 0 -1 4194560\n": "42 (bash) R 1 42 42 0 -1 4194560\n",
-		"no parentheses":                       "no parentheses",
-	}
-	for in, want := range cases {
-		if got := Stat(in, "bash"); got != want {
-			t.Errorf("Stat(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

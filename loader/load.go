@@ -55,7 +55,9 @@ var ErrNotFound = errors.New("no such file")
 // Open opens and parses an ELF file. Its descriptor is placed high and
 // close-on-exec, out of the guest's way.
 func Open(guestPath, hostPath string) (*File, error) {
-	fd, err := unix.Open(hostPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	// O_NONBLOCK: a FIFO named as a program must not block the open (it is
+	// refused below, as may_open refuses to execute one).
+	fd, err := unix.Open(hostPath, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
 		if err == unix.ENOENT {
 			return nil, ErrNotFound
@@ -77,6 +79,11 @@ func OpenFD(guestPath, hostPath string, fd int) (*File, error) {
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		unix.Close(fd)
 		return nil, unix.EISDIR
+	}
+	// fs/namei.c may_open: only a regular file is executed (EACCES).
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, unix.EACCES
 	}
 	buf := make([]byte, 4096)
 	n, err := unix.Pread(fd, buf, 0)

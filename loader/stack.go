@@ -42,6 +42,9 @@ type Stack struct {
 	MmapTop  uint64
 	ArgStart uint64 // argv strings, for /proc/self/cmdline
 	ArgEnd   uint64
+	// EnvStart and EnvEnd bound the environment strings, which
+	// /proc/PID/environ reads from the process's memory (mm->env_start).
+	EnvStart, EnvEnd uint64
 }
 
 // MapStack maps the stack below the (randomized) stack top and sets where
@@ -89,6 +92,7 @@ func BuildStack(s *mem.AddressSpace, t *Target, st *Stack, img *Image, argv, env
 		envAddrs[i] = w.str(envp[i])
 	}
 	argEnd := w.sp
+	st.EnvStart, st.EnvEnd = argEnd, execfnAddr
 	argAddrs := make([]uint64, len(argv))
 	for i := len(argv) - 1; i >= 0; i-- {
 		argAddrs[i] = w.str(argv[i])

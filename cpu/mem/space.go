@@ -5,6 +5,9 @@
 package mem
 
 import (
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -103,6 +106,7 @@ type AddressSpace struct {
 	phys     physAllocator
 	observer Observer
 
+	maxMaps          int       // the most mappings the guest may have
 	mmapTop          GuestAddr // top-down allocation starts below this
 	brkStart, brkEnd GuestAddr
 
@@ -130,9 +134,34 @@ func New(l Layout) (*AddressSpace, error) {
 		return nil, err
 	}
 	arena := uintptr(unsafe.Pointer(&arenaMem[0]))
-	s := &AddressSpace{Layout: l, arena: arena, arenaMem: arenaMem, arenaLen: l.ArenaSize, pt: pt, mmapTop: l.Limit}
+	s := &AddressSpace{Layout: l, arena: arena, arenaMem: arenaMem, arenaLen: l.ArenaSize, pt: pt, mmapTop: l.Limit,
+		maxMaps: maxMapCount()}
 	s.phys.init(l.ArenaSize)
 	return s, nil
+}
+
+// hostMapReserve is how many of the host's mappings (vm.max_map_count) are
+// left to xemu itself: its Go heap, C heap and translated code.
+const hostMapReserve = 2048
+
+// maxMapCount is how many mappings a guest may have: as many as Linux lets a
+// process have (vm.max_map_count), less what xemu needs of the host's
+// allowance, since a guest's file and shared mappings are host mappings
+// too and the host's limit, once reached, would fail xemu's own
+// allocations.
+func maxMapCount() int {
+	n := 65530 // DEFAULT_MAX_MAP_COUNT
+	if b, err := os.ReadFile("/proc/sys/vm/max_map_count"); err == nil {
+		if v, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && v > 0 {
+			n = v
+		}
+	}
+	return max(n-hostMapReserve, 1024)
+}
+
+// mapsFull: extra more mappings would pass the limit (Linux: ENOMEM).
+func (s *AddressSpace) mapsFull(extra int) bool {
+	return s.maxMaps > 0 && s.maps.n+extra > s.maxMaps
 }
 
 // reserve maps inaccessible, unaccounted host memory, at fixed if non-zero.
@@ -170,7 +199,10 @@ func (s *AddressSpace) Arena() (uintptr, uint64) { return s.arena, s.arenaLen }
 func (s *AddressSpace) PageTableRoot() uintptr { return s.pt.RootAddr() }
 
 // SetMmapTop sets where top-down allocation starts (below the stack).
-func (s *AddressSpace) setMmapTopLocked(a GuestAddr) { s.mmapTop = GuestAddr(pageDown(uint64(a))) }
+func (s *AddressSpace) setMmapTopLocked(a GuestAddr) {
+	s.mmapTop = GuestAddr(pageDown(uint64(a)))
+	s.maps.freeCache = 0
+}
 
 // Mappings returns a copy of the mappings in address order.
 func (s *AddressSpace) mappingsLocked() []Mapping {
@@ -220,6 +252,10 @@ func (s *AddressSpace) mapLocked(r MapRequest) (GuestAddr, error) {
 	}
 	length := pageUp(r.Length)
 	if length < r.Length || length > uint64(s.Limit) {
+		return 0, unix.ENOMEM
+	}
+	// do_mmap: a process at vm.max_map_count maps nothing more.
+	if s.mapsFull(1) {
 		return 0, unix.ENOMEM
 	}
 	var addr GuestAddr
@@ -436,11 +472,24 @@ func (s *AddressSpace) findFreeAligned(length uint64, top GuestAddr, align uint6
 	if cur > uint64(s.Limit) {
 		cur = uint64(s.Limit)
 	}
+	// The common search (from the mmap top, page-aligned) starts where the
+	// last one ended when no gap above it can hold length bytes.
+	cached := top == s.mmapTop && align == PageSize
+	var hole uint64
+	if cached && s.maps.freeCache != 0 && length > s.maps.holeSize {
+		cur, hole = uint64(s.maps.freeCache), s.maps.holeSize
+	}
 	for cur >= length && (cur-length)&^(align-1) >= uint64(s.MinAddr) {
 		start := (cur - length) &^ (align - 1)
 		prev := s.maps.floor(GuestAddr(cur - 1))
 		if prev == nil || uint64(prev.End) <= start {
+			if cached {
+				s.maps.freeCache, s.maps.holeSize = GuestAddr(start), hole
+			}
 			return GuestAddr(start), true
+		}
+		if uint64(prev.End) < cur {
+			hole = max(hole, cur-uint64(prev.End))
 		}
 		cur = uint64(prev.Start)
 	}
@@ -583,6 +632,19 @@ func (s *AddressSpace) protectLocked(addr GuestAddr, length uint64, prot Prot) e
 		return unix.ENOMEM
 	}
 	if !s.covered(addr, end) {
+		return unix.ENOMEM
+	}
+	// __split_vma: a split past vm.max_map_count is ENOMEM.
+	splits := 0
+	for _, m := range s.maps.overlapping(addr, end) {
+		if addr > m.Start && addr < m.End {
+			splits++
+		}
+		if end > m.Start && end < m.End {
+			splits++
+		}
+	}
+	if splits > 0 && s.mapsFull(splits) {
 		return unix.ENOMEM
 	}
 	for _, m := range s.maps.overlapping(addr, end) {

@@ -8,6 +8,13 @@ import "math/rand/v2"
 type mappingTree struct {
 	root *treeNode
 	n    int
+	// freeCache and holeSize speed up top-down searches for free space
+	// from the mmap top (the free_area_cache and cached_hole_size of Linux
+	// before its gap tree): no free gap of more than holeSize bytes lies
+	// between freeCache and the top. 0 means unknown. Only a removal can
+	// make a gap, so a removal above freeCache forgets it.
+	freeCache GuestAddr
+	holeSize  uint64
 }
 
 type treeNode struct {
@@ -51,6 +58,9 @@ func (t *mappingTree) insert(m *Mapping) {
 }
 
 func (t *mappingTree) remove(m *Mapping) {
+	if m.End > t.freeCache {
+		t.freeCache = 0
+	}
 	l, r := split(t.root, m.Start)
 	mid, r := split(r, m.Start+1)
 	if mid != nil {

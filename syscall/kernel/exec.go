@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -147,10 +148,8 @@ func (t *Task) resolveExec(path string, argv []string) (execTarget, error) {
 			return execTarget{}, unix.ENOENT
 		}
 		host := fs.Host(path)
-		if guestfs.IsSelfExe(path) {
-			host = fs.Exe
-		}
-		f, err := os.Open(host)
+		// O_NONBLOCK: a FIFO is refused below (EACCES), not waited on.
+		f, err := os.OpenFile(host, os.O_RDONLY|unix.O_NONBLOCK, 0)
 		if err != nil {
 			return execTarget{}, asErrno(err)
 		}
@@ -158,6 +157,28 @@ func (t *Task) resolveExec(path string, argv []string) (execTarget, error) {
 		if err != nil {
 			f.Close()
 			return execTarget{}, asErrno(err)
+		}
+		// Where the path led in the guest's /proc: its own program for
+		// exe, nothing for what it may not see.
+		sys := st.Sys().(*syscall.Stat_t)
+		v, err := t.Landing(unix.AT_FDCWD, path, true, sys.Dev, sys.Ino, int(f.Fd()))
+		if err == nil && t.Hidden(v) {
+			err = unix.ENOENT
+		}
+		if err != nil {
+			f.Close()
+			return execTarget{}, err
+		}
+		if v.File() == guestfs.ProcExe {
+			f.Close()
+			host = fs.Exe
+			if f, err = os.Open(host); err != nil {
+				return execTarget{}, asErrno(err)
+			}
+			if st, err = f.Stat(); err != nil {
+				f.Close()
+				return execTarget{}, asErrno(err)
+			}
 		}
 		if !st.Mode().IsRegular() {
 			f.Close()

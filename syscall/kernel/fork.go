@@ -90,6 +90,8 @@ type forkState struct {
 	ExePath     string
 	Argv        []string
 	Auxv        [][2]uint64
+	EnvStart    uint64
+	EnvEnd      uint64
 	HWCap       uint64
 	HWCap2      uint64
 	CPUID       uint64
@@ -139,7 +141,7 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 	}
 	st := forkState{
 		Machine: p.ABI.Machine, Sysroot: p.FS.Sysroot, Exe: p.FS.Exe, ExePath: p.ExePath,
-		Argv: p.Argv, Auxv: p.Auxv, HWCap: p.HWCap, HWCap2: p.HWCap2, CPUID: p.CPUID,
+		Argv: p.Argv, Auxv: p.Auxv, EnvStart: uint64(p.EnvStart), EnvEnd: uint64(p.EnvEnd), HWCap: p.HWCap, HWCap2: p.HWCap2, CPUID: p.CPUID,
 		Personality: p.Personality, Limits: p.Limits, ExecArgs: p.execOptions.Args,
 		StraceFD: p.straceFD, Strace: p.Strace != nil && p.straceFD <= 0, StderrFD: p.stderrFD,
 		Trampoline: p.sigTrampoline, Regs: regs, Name: t.Name, Self: hostSelf,
@@ -355,7 +357,7 @@ func Resume(fd int) (Resumed, int, error) {
 		}
 	}
 	p = &Process{ABI: abi, Mem: space, FS: &guestfs.FS{Sysroot: st.Sysroot, Exe: st.Exe},
-		ExePath: st.ExePath, Argv: st.Argv, Auxv: st.Auxv, Reserved: map[int]bool{},
+		ExePath: st.ExePath, Argv: st.Argv, Auxv: st.Auxv, EnvStart: mem.GuestAddr(st.EnvStart), EnvEnd: mem.GuestAddr(st.EnvEnd), Reserved: map[int]bool{},
 		HWCap: st.HWCap, HWCap2: st.HWCap2, CPUID: st.CPUID, Personality: st.Personality,
 		Limits: st.Limits, sigTrampoline: st.Trampoline}
 	p.initThreads()
@@ -435,6 +437,7 @@ func (p *Process) setupMemFDs() {
 			p.Reserve(fd)
 		} else {
 			delete(p.Reserved, fd)
+			p.forgetReservedFiles()
 		}
 	}
 }

@@ -182,10 +182,25 @@ func (t *Task) Iovecs(a mem.GuestAddr, n int) ([]iovec, error) {
 		total += l
 		out[i] = iovec{mem.GuestAddr(base), l}
 	}
+	// __import_iovec: each segment must lie in user space (EFAULT), once
+	// every length has been found not negative (EINVAL).
+	for _, v := range out {
+		if !t.AccessOK(v.base, v.len) {
+			return nil, unix.EFAULT
+		}
+	}
 	if total > 1<<62 {
 		return nil, unix.EINVAL
 	}
 	return out, nil
+}
+
+// AccessOK is the kernel's access_ok: [a, a+n) lies in user space. read
+// and write check the whole count so (fs/read_write.c vfs_read,
+// vfs_write), before they cut it to MAX_RW_COUNT.
+func (t *Task) AccessOK(a mem.GuestAddr, n uint64) bool {
+	limit := t.P.ABI.Limit
+	return n <= limit && uint64(a) <= limit-n
 }
 
 // HostIovecs turns guest iovecs into host buffers for readv/writev-like calls;

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"sync"
 	"sync/atomic"
 
@@ -15,6 +16,9 @@ import (
 type SpecialFile struct {
 	SignalFD *SignalFD // a signalfd
 	GuestMem bool      // /proc/self/mem: reads and writes reach guest memory
+	// CommTID: /proc/PID/comm (or task/TID/comm) open for writing: a
+	// write names thread CommTID.
+	CommTID int
 }
 
 type fileKey struct{ dev, ino uint64 }
@@ -62,4 +66,35 @@ func (p *Process) Special(fd int) (SpecialFile, bool) {
 	defer p.special.mu.Unlock()
 	f, ok := p.special.byKey[key]
 	return f, ok
+}
+
+// OpenCommWriter makes the descriptor a write to /proc/PID/comm (task/TID/
+// comm) of guest thread tid goes through (fs/proc/base.c comm_write): an
+// empty memfd whose writes set the thread's name.
+func (p *Process) OpenCommWriter(tid int, cloexec bool) (int, error) {
+	flags := 0
+	if cloexec {
+		flags = unix.MFD_CLOEXEC
+	}
+	fd, err := unix.MemfdCreate("xemu-comm", flags)
+	if err != nil {
+		return 0, err
+	}
+	p.addSpecial(fd, SpecialFile{CommTID: tid})
+	return fd, nil
+}
+
+// SetComm names thread tid as a write to its comm file does: at most 15
+// bytes of b, taken as they are.
+func (p *Process) SetComm(tid int, b []byte) {
+	o := p.TaskByTID(tid)
+	if o == nil {
+		return
+	}
+	var name [16]byte
+	copy(name[:15], b)
+	if i := bytes.IndexByte(name[:], 0); i >= 0 {
+		clear(name[i:])
+	}
+	o.Name = name
 }

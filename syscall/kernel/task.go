@@ -25,16 +25,22 @@ type Process struct {
 	Mem *mem.AddressSpace
 	FS  *guestfs.FS
 
-	ExePath  string   // the program as the guest named it
-	Argv     []string // for /proc/self/cmdline
-	Auxv     [][2]uint64
-	Strace   io.Writer
-	straceMu sync.Mutex
+	ExePath string   // the program as the guest named it
+	Argv    []string // for /proc/self/cmdline
+	Auxv    [][2]uint64
+	// EnvStart and EnvEnd bound the environment strings in guest memory.
+	EnvStart, EnvEnd mem.GuestAddr
+	Strace           io.Writer
+	straceMu         sync.Mutex
 
 	// Reserved are the emulator's own descriptors, which the guest may not
 	// close or replace.
 	Reserved    map[int]bool
 	minReserved int
+	// reservedFiles are the (dev, ino) of the files behind Reserved, made
+	// when first asked for (emulatorFile).
+	reservedFilesMu sync.Mutex
+	reservedFiles   map[[2]uint64]bool
 	// Dirs are the directory streams whose offsets the guest sees
 	// renumbered (ABI.SmallDirCookies).
 	Dirs dirStreams
@@ -225,6 +231,7 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	}
 	space.SetBrk(mem.GuestAddr(img.BrkStart))
 	p.Auxv = stack.Auxv
+	p.EnvStart, p.EnvEnd = mem.GuestAddr(stack.EnvStart), mem.GuestAddr(stack.EnvEnd)
 	if err := p.mapSigTrampoline(); err != nil {
 		return 0, fmt.Errorf("mapping the signal return page: %w", err)
 	}
@@ -531,17 +538,29 @@ func (p *Process) where(a uint64) string {
 // stderr and EFAULT for the guest, instead of a crash with a stack trace.
 func (t *Task) recoverHandler(ent *Entry, e *cpu.Engine) {
 	if r := recover(); r != nil {
-		fmt.Fprintf(os.Stderr, "xemu: internal error in %s: %v (please report)\n", ent.Name, r)
+		// To xemu's own stderr, not to whatever the guest put on 2.
+		fd := 2
+		if t.P.stderrFD > 0 {
+			fd = t.P.stderrFD
+		}
+		unix.Write(fd, fmt.Appendf(nil, "xemu: internal error in %s: %v (please report)\n", ent.Name, r))
 		e.SetSyscallResult(errnoResult(unix.EFAULT))
 	}
 }
 
 // Reserve marks a host descriptor as the emulator's own.
 func (p *Process) Reserve(fd int) {
+	p.forgetReservedFiles()
 	p.Reserved[fd] = true
 	if p.minReserved == 0 || fd < p.minReserved {
 		p.minReserved = fd
 	}
+}
+
+func (p *Process) forgetReservedFiles() {
+	p.reservedFilesMu.Lock()
+	p.reservedFiles = nil
+	p.reservedFilesMu.Unlock()
 }
 
 // reservedFD: fd is one of xemu's own (a cheap test first: they all sit high).

@@ -18,27 +18,71 @@ func openat(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	flags := abi.OpenFlagsToHost(a.Int(2))
-	if fd, err := procFile(t, p, flags); fd >= 0 || err != nil {
-		return uint64(fd), err
-	}
 	var host string
-	if guestfs.IsSelfExe(p) {
-		host = t.P.FS.Exe
-	} else if flags&unix.O_CREAT != 0 {
+	if flags&unix.O_CREAT != 0 {
 		host = t.P.FS.HostForCreate(p)
 	} else {
 		host = t.P.FS.Host(p)
-	}
-	if dirfd != unix.AT_FDCWD {
-		if err := t.CheckFD(dirfd); err != nil {
-			return 0, err
-		}
 	}
 	if err := checkLargeFile(t, dirfd, host, a.Int(2)); err != nil {
 		return 0, err
 	}
 	fd, err := unix.Openat(dirfd, host, flags, a.Uint(3))
+	if err != nil {
+		return 0, err
+	}
+	fd, err = guestOpened(t, dirfd, p, fd, flags)
 	return uint64(fd), err
+}
+
+// guestOpened looks at where an open the guest made landed: a file of its
+// /proc that describes the emulator is replaced by the guest's view of it,
+// and what the guest may not see is ENOENT.
+func guestOpened(t *kernel.Task, dirfd int, p string, fd, flags int) (int, error) {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		return fd, nil
+	}
+	v, err := t.Landing(dirfd, p, flags&unix.O_NOFOLLOW == 0, st.Dev, st.Ino, fd)
+	if err != nil || t.Hidden(v) {
+		unix.Close(fd)
+		if err == nil {
+			err = unix.ENOENT
+		}
+		return 0, err
+	}
+	if v.OtherPID != 0 {
+		return otherOpened(fd, v, flags)
+	}
+	file := v.File()
+	if file == guestfs.ProcNone || flags&unix.O_PATH != 0 && file != guestfs.ProcExe {
+		return fd, nil
+	}
+	unix.Close(fd)
+	if file == guestfs.ProcExe {
+		return unix.Open(t.P.FS.Exe, flags&^(unix.O_CREAT|unix.O_TRUNC|unix.O_EXCL), 0)
+	}
+	return procFile(t, v, flags)
+}
+
+// otherOpened replaces fd, a file of /proc/PID of another process, by
+// that process's guest view of it if it is an xemu process that gives one
+// (kernel.QueryGuestView): exe opens its guest's program. Anything else
+// keeps the host's file.
+func otherOpened(fd int, v kernel.ProcView, flags int) (int, error) {
+	file := guestfs.OtherFile(v.OtherFile)
+	if flags&unix.O_PATH != 0 && file != guestfs.ProcExe {
+		return fd, nil
+	}
+	body, ok := kernel.QueryGuestView(v.OtherPID, v.OtherFile)
+	if !ok {
+		return fd, nil
+	}
+	unix.Close(fd)
+	if file == guestfs.ProcExe {
+		return unix.Open(string(body), flags&^(unix.O_CREAT|unix.O_TRUNC|unix.O_EXCL), 0)
+	}
+	return bodyFile(body, flags)
 }
 
 // checkLargeFile: without O_LARGEFILE, a 32-bit ABI's open refuses a regular
@@ -98,6 +142,9 @@ func closeRange(t *kernel.Task, a kernel.Args) (uint64, error) {
 }
 
 func read(t *kernel.Task, a kernel.Args) (uint64, error) {
+	if !t.AccessOK(a.Addr(1), a.U64(2)) {
+		return 0, unix.EFAULT
+	}
 	if sf, ok := t.P.Special(a.FD(0)); ok {
 		if sf.SignalFD != nil {
 			return readSignalFD(t, sf.SignalFD, a.FD(0), a.Addr(1), a.U64(2))
@@ -119,8 +166,13 @@ func write(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err := t.CheckFD(a.FD(0)); err != nil {
 		return 0, err
 	}
+	if !t.AccessOK(a.Addr(1), a.U64(2)) {
+		return 0, unix.EFAULT
+	}
 	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
 		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), -1, true)
+	} else if ok && sf.CommTID != 0 {
+		return commWrite(t, sf.CommTID, a.Addr(1), a.U64(2))
 	}
 	b, err := t.InBuf(a.Addr(1), a.U64(2))
 	if err != nil {
@@ -133,6 +185,9 @@ func write(t *kernel.Task, a kernel.Args) (uint64, error) {
 func pread64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a.I64(3) < 0 {
 		return 0, unix.EINVAL
+	}
+	if !t.AccessOK(a.Addr(1), a.U64(2)) {
+		return 0, unix.EFAULT
 	}
 	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
 		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), a.I64(3), false)
@@ -151,6 +206,9 @@ func pread64(t *kernel.Task, a kernel.Args) (uint64, error) {
 func pwrite64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a.I64(3) < 0 {
 		return 0, unix.EINVAL
+	}
+	if !t.AccessOK(a.Addr(1), a.U64(2)) {
+		return 0, unix.EFAULT
 	}
 	if err := t.CheckFD(a.FD(0)); err != nil {
 		return 0, err
@@ -273,15 +331,35 @@ func statAt(t *kernel.Task, dirfd int, pathAddr mem.GuestAddr, flags int) (*unix
 	if err != nil {
 		return nil, err
 	}
-	host := t.P.FS.Host(p)
-	if guestfs.IsSelfExe(p) && flags&unix.AT_SYMLINK_NOFOLLOW == 0 {
-		host = t.P.FS.Exe
-	}
 	var st unix.Stat_t
-	if err := unix.Fstatat(dirfd, host, &st, flags); err != nil {
+	if err := unix.Fstatat(dirfd, t.P.FS.Host(p), &st, flags); err != nil {
 		return nil, err
 	}
+	exe, err := procStat(t, dirfd, p, flags, st.Dev, st.Ino)
+	if err != nil {
+		return nil, err
+	}
+	if exe {
+		if err := unix.Stat(t.P.FS.Exe, &st); err != nil {
+			return nil, err
+		}
+	}
 	return &st, nil
+}
+
+// procStat looks at where a stat of the guest's path landed (see
+// guestOpened): exe says it is the guest's program that is to be
+// described.
+func procStat(t *kernel.Task, dirfd int, p string, flags int, dev, ino uint64) (exe bool, err error) {
+	follow := flags&unix.AT_SYMLINK_NOFOLLOW == 0
+	v, err := t.Landing(dirfd, p, follow, dev, ino, -1)
+	if err != nil {
+		return false, err
+	}
+	if t.Hidden(v) {
+		return false, unix.ENOENT
+	}
+	return follow && v.File() == guestfs.ProcExe, nil
 }
 
 func statx(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -289,13 +367,18 @@ func statx(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	host := t.P.FS.Host(p)
-	if guestfs.IsSelfExe(p) && a.Int(2)&unix.AT_SYMLINK_NOFOLLOW == 0 {
-		host = t.P.FS.Exe
-	}
 	var sx unix.Statx_t
-	if err := unix.Statx(a.FD(0), host, a.Int(2), a.Int(3), &sx); err != nil {
+	if err := unix.Statx(a.FD(0), t.P.FS.Host(p), a.Int(2), a.Int(3), &sx); err != nil {
 		return 0, err
+	}
+	exe, err := procStat(t, a.FD(0), p, a.Int(2), unix.Mkdev(sx.Dev_major, sx.Dev_minor), sx.Ino)
+	if err != nil {
+		return 0, err
+	}
+	if exe {
+		if err := unix.Statx(unix.AT_FDCWD, t.P.FS.Exe, 0, a.Int(3), &sx); err != nil {
+			return 0, err
+		}
 	}
 	// struct statx is the same on every architecture (include/uapi/linux/stat.h).
 	return 0, kernel.CopyOutStruct(t, a.Addr(4), &sx)
@@ -307,11 +390,10 @@ func getdents64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := unix.Getdents(a.FD(0), b.B)
+	n, err := t.Getdents(a.FD(0), b.B)
 	if err != nil {
 		return 0, err
 	}
-	t.RenumberDirents(a.FD(0), b.B[:n])
 	return uint64(n), b.Done(n)
 }
 
@@ -323,47 +405,89 @@ func readlinkat(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if int(a.Int(3)) <= 0 {
 		return 0, unix.EINVAL
 	}
-	var target string
-	if guestfs.IsSelfExe(p) {
-		target = t.P.FS.Exe
-	} else if exe, ok := otherExe(p); ok {
-		target = exe
-	} else {
-		buf := make([]byte, kernel.PathMax)
-		n, err := unix.Readlinkat(a.FD(0), t.P.FS.Host(p), buf)
-		if err != nil {
-			return 0, err
-		}
-		target = string(buf[:n])
+	target, err := guestReadlink(t, a.FD(0), p)
+	if err != nil {
+		return 0, err
 	}
 	n := min(len(target), a.Int(3))
 	return uint64(n), t.CopyOut(a.Addr(2), []byte(target[:n]))
 }
 
-// otherExe is the program another xemu process runs, for /proc/PID/exe.
-func otherExe(p string) (string, bool) {
-	pid, file, ok := guestfs.ProcOther(cleanPath(p))
-	if !ok || guestfs.ProcFileNamed(file) != guestfs.ProcExe {
-		return "", false
+// guestReadlink reads a symbolic link as the guest sees it: in its /proc,
+// exe names its program, fd/N and cwd name guest paths, and links to what
+// the guest may not see do not exist.
+func guestReadlink(t *kernel.Task, dirfd int, p string) (string, error) {
+	fd, err := unix.Openat(dirfd, t.P.FS.Host(p), unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", err
 	}
-	b, ok := kernel.QueryGuestView(pid, file)
-	return string(b), ok
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return "", err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFLNK {
+		return "", unix.EINVAL
+	}
+	var v kernel.ProcView
+	if kernel.OnProcFS(st.Dev) {
+		v = t.FDView(fd)
+		if t.Hidden(v) {
+			return "", unix.ENOENT
+		}
+		if v.File() == guestfs.ProcExe {
+			return t.P.FS.Exe, nil
+		}
+		if guestfs.OtherFile(v.OtherFile) == guestfs.ProcExe {
+			if exe, ok := kernel.QueryGuestView(v.OtherPID, v.OtherFile); ok {
+				return string(exe), nil
+			}
+		}
+	}
+	buf := make([]byte, kernel.PathMax)
+	n, err := unix.Readlinkat(fd, "", buf)
+	if err != nil {
+		return "", err
+	}
+	target := string(buf[:n])
+	if _, isFD := v.Entry.FD(); v.In && (isFD || v.Entry.Rest == "cwd" || v.Entry.Rest == "root") {
+		target = t.P.FS.Guest(target)
+	}
+	return target, nil
 }
 
 func faccessat(t *kernel.Task, a kernel.Args) (uint64, error) {
-	host, err := t.Path(a.Addr(1))
-	if err != nil {
-		return 0, err
-	}
-	return 0, unix.Faccessat(a.FD(0), host, a.Uint(2), 0)
+	return access2(t, a.FD(0), a.Addr(1), a.Uint(2), 0)
 }
 
 func faccessat2(t *kernel.Task, a kernel.Args) (uint64, error) {
-	host, err := t.Path(a.Addr(1))
+	return access2(t, a.FD(0), a.Addr(1), a.Uint(2), a.Int(3))
+}
+
+// access2 is faccessat2: what is checked is the file the guest's path
+// leads to in its view (its program for /proc/self/exe).
+func access2(t *kernel.Task, dirfd int, pathAddr mem.GuestAddr, mode uint32, flags int) (uint64, error) {
+	p, err := t.GuestPath(pathAddr)
 	if err != nil {
 		return 0, err
 	}
-	return 0, unix.Faccessat2(a.FD(0), host, a.Uint(2), a.Int(3))
+	host := t.P.FS.Host(p)
+	if err := unix.Faccessat2(dirfd, host, mode, flags); err != nil {
+		return 0, err
+	}
+	var st unix.Stat_t
+	statFlags := flags & (unix.AT_SYMLINK_NOFOLLOW | unix.AT_EMPTY_PATH)
+	if unix.Fstatat(dirfd, host, &st, statFlags) != nil {
+		return 0, nil
+	}
+	exe, err := procStat(t, dirfd, p, statFlags, st.Dev, st.Ino)
+	if err != nil {
+		return 0, err
+	}
+	if exe {
+		return 0, unix.Faccessat2(unix.AT_FDCWD, t.P.FS.Exe, mode, flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH))
+	}
+	return 0, nil
 }
 
 func createPath(t *kernel.Task, a mem.GuestAddr) (string, error) {
@@ -739,4 +863,15 @@ func guestMemIO(t *kernel.Task, fd int, buf mem.GuestAddr, n uint64, off int64, 
 		return 0, err
 	}
 	return uint64(got), t.CopyOut(buf, tmp[:got])
+}
+
+// commWrite is a write to a comm file (fs/proc/base.c comm_write): the
+// first 15 bytes name the thread, and the whole count is reported written.
+func commWrite(t *kernel.Task, tid int, buf mem.GuestAddr, n uint64) (uint64, error) {
+	b := make([]byte, min(n, 15))
+	if err := t.CopyIn(buf, b); err != nil {
+		return 0, err
+	}
+	t.P.SetComm(tid, b)
+	return n, nil
 }

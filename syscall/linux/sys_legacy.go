@@ -143,11 +143,10 @@ func getdents(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	in := make([]byte, count)
-	n, err := unix.Getdents(fd, in)
+	n, err := t.Getdents(fd, in)
 	if err != nil {
 		return 0, err
 	}
-	t.RenumberDirents(fd, in[:n])
 	w := int(t.WordSize())
 	nameOff := 2*w + 2
 	out := make([]byte, 0, count)

@@ -3,7 +3,8 @@ package linux
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
+	"strconv"
+
 	"xemu/syscall/kernel"
 
 	"golang.org/x/sys/unix"
@@ -12,36 +13,104 @@ import (
 	"xemu/guestfs"
 )
 
-// procFile makes the contents of an emulated /proc file and returns a
-// descriptor that reads them (a sealed memfd), or -1 if p is not one. The
-// files of another xemu process (a child) are that process's guest view,
-// which it gives on request (kernel.QueryGuestView).
-func procFile(t *kernel.Task, p string, flags int) (int, error) {
-	clean := cleanPath(p)
-	var body []byte
-	switch pf := guestfs.Proc(clean); pf {
-	case guestfs.ProcNone:
-		pid, file, ok := guestfs.ProcOther(clean)
-		if !ok {
-			return -1, nil
+// procFile makes the contents of the emulated /proc file v names, for the
+// process or the thread it names, and returns a descriptor that reads them
+// (a sealed memfd).
+func procFile(t *kernel.Task, v kernel.ProcView, flags int) (int, error) {
+	p := t.P
+	// The thread the file describes: task/TID's, or for /proc/PID the
+	// thread group leader's, as Linux shows them.
+	who := t
+	if v.In {
+		tid := v.Entry.TID
+		if tid == 0 {
+			tid = unix.Getpid()
 		}
-		if body, ok = kernel.QueryGuestView(pid, file); !ok {
-			return -1, nil
-		}
-		if guestfs.ProcFileNamed(file) == guestfs.ProcExe {
-			fd, err := unix.Open(string(body), flags, 0)
-			return fd, err
-		}
-	case guestfs.ProcMem:
-		return t.P.OpenGuestMem(flags&unix.O_CLOEXEC != 0)
-	case guestfs.ProcExe:
-		return -1, nil // opened as the program (openat)
-	default:
-		var err error
-		if body, err = procBody(t, pf); err != nil {
-			return 0, err
+		if o := p.TaskByTID(tid); o != nil {
+			who = o
 		}
 	}
+	switch v.File() {
+	case guestfs.ProcMem:
+		return p.OpenGuestMem(flags&unix.O_CLOEXEC != 0)
+	case guestfs.ProcComm:
+		if flags&3 != unix.O_RDONLY {
+			return p.OpenCommWriter(who.TID, flags&unix.O_CLOEXEC != 0)
+		}
+	}
+	body, ok, err := procBody(t, who, v.In && v.Entry.TID != 0, v.File())
+	if !ok || err != nil {
+		return -1, err
+	}
+	return bodyFile(body, flags)
+}
+
+// procBody is the contents of the guest's /proc file pf as thread t reads
+// it: of /proc/PID, or of /proc/PID/task/TID if thread, describing thread
+// who (for /proc/PID, the thread group leader). ok is false for a file
+// that is not emulated.
+func procBody(t, who *kernel.Task, thread bool, pf guestfs.ProcFile) (body []byte, ok bool, err error) {
+	p := t.P
+	hostDir := "self/"
+	if thread {
+		hostDir = "self/task/" + strconv.Itoa(who.TID) + "/"
+	}
+	switch pf {
+	case guestfs.ProcMaps:
+		body = []byte(guestfs.Maps(mapLines(p), p.ABI.Class/8))
+	case guestfs.ProcSmaps:
+		body = []byte(guestfs.Smaps(smapsLines(p), p.ABI.Class/8))
+	case guestfs.ProcAuxv:
+		body = auxvBytes(p)
+	case guestfs.ProcCmdline:
+		body = []byte(guestfs.Cmdline(p.Argv))
+	case guestfs.ProcEnviron:
+		// The environment strings as they are in the guest's memory now
+		// (fs/proc/base.c environ_read), or nothing if they are gone.
+		if n := uint64(p.EnvEnd - p.EnvStart); p.EnvEnd > p.EnvStart && n <= 1<<20 {
+			body = make([]byte, n)
+			if t.CopyIn(p.EnvStart, body) != nil {
+				body = nil
+			}
+		}
+	case guestfs.ProcCPUInfo:
+		body = []byte(p.ABI.CPUInfo(p))
+	case guestfs.ProcExe:
+		// Asked for by another process (QueryGuestView); the guest's own
+		// open of exe opens the program.
+		body = []byte(p.FS.Exe)
+	case guestfs.ProcComm:
+		body = append([]byte(taskName(who)), '\n')
+	case guestfs.ProcStatus:
+		host, err := kernel.ReadHostProc(hostDir + "status")
+		if err != nil {
+			return nil, true, err
+		}
+		body = []byte(guestfs.Status(string(host), taskName(who), threadCount(p), who.StatusSignals()))
+	case guestfs.ProcStat:
+		host, err := kernel.ReadHostProc(hostDir + "stat")
+		if err != nil {
+			return nil, true, err
+		}
+		var size uint64
+		for _, m := range p.Mem.Mappings() {
+			size += uint64(m.End - m.Start)
+		}
+		threads := threadCount(p)
+		if thread {
+			threads = 1
+		}
+		body = []byte(guestfs.Stat(string(host), guestfs.StatFields{Name: taskName(who), Threads: threads,
+			VSize: size, Signals: who.StatusSignals()}))
+	default:
+		return nil, false, nil
+	}
+	return body, true, nil
+}
+
+// bodyFile is a descriptor, opened with flags, that reads body: a sealed
+// memfd. It can only be read.
+func bodyFile(body []byte, flags int) (int, error) {
 	if flags&3 != unix.O_RDONLY {
 		return 0, unix.EACCES
 	}
@@ -66,39 +135,82 @@ func procFile(t *kernel.Task, p string, flags int) (int, error) {
 	return fd, nil
 }
 
-// procBody is the contents of one of the guest's /proc files.
-func procBody(t *kernel.Task, pf guestfs.ProcFile) ([]byte, error) {
-	switch pf {
-	case guestfs.ProcMaps:
-		return []byte(mapsText(t.P)), nil
-	case guestfs.ProcAuxv:
-		return auxvBytes(t.P), nil
-	case guestfs.ProcCmdline:
-		return []byte(guestfs.Cmdline(t.P.Argv)), nil
-	case guestfs.ProcCPUInfo:
-		return []byte(t.P.ABI.CPUInfo(t.P)), nil
-	case guestfs.ProcExe:
-		return []byte(t.P.FS.Exe), nil
-	case guestfs.ProcComm:
-		return []byte(threadName(t) + "\n"), nil
-	case guestfs.ProcStat:
-		host, err := kernel.ReadHostProc(fmt.Sprintf("%d/task/%d/stat", unix.Getpid(), t.TID))
-		if err != nil {
-			return nil, err
+func init() {
+	// Another process asks about this guest's process (QueryGuestView):
+	// the files of /proc/PID, which describe the thread group leader.
+	kernel.GuestViewFile = func(p *kernel.Process, file string) ([]byte, error) {
+		pf := guestfs.OtherFile(file)
+		if pf == guestfs.ProcNone {
+			return nil, unix.ENOENT
 		}
-		return []byte(guestfs.Stat(string(host), threadName(t))), nil
-	case guestfs.ProcStatus:
-		host, err := kernel.ReadHostProc(fmt.Sprintf("%d/task/%d/status", unix.Getpid(), t.TID))
-		if err != nil {
-			return nil, err
+		t := p.TaskByTID(unix.Getpid())
+		if t == nil {
+			return nil, unix.ESRCH
 		}
-		return []byte(guestfs.Status(string(host), threadName(t), t.StatusSignals())), nil
+		body, ok, err := procBody(t, t, false, pf)
+		if !ok && err == nil {
+			err = unix.ENOENT
+		}
+		return body, err
 	}
-	return nil, unix.ENOENT
 }
 
-// threadName is the thread's comm: the name prctl set, else the program's.
-func threadName(t *kernel.Task) string {
+func mapLines(p *kernel.Process) []guestfs.MapLine {
+	var lines []guestfs.MapLine
+	for _, m := range p.Mem.Mappings() {
+		lines = append(lines, mapLine(p, m))
+	}
+	return lines
+}
+
+func mapLine(p *kernel.Process, m mem.Mapping) guestfs.MapLine {
+	l := guestfs.MapLine{Start: uint64(m.Start), End: uint64(m.End), Read: m.Prot&mem.ProtRead != 0,
+		Write: m.Prot&mem.ProtWrite != 0, Exec: m.Prot&mem.ProtExec != 0, Shared: m.Shared,
+		Dev: m.Dev, Inode: m.Ino, Name: m.Name}
+	switch {
+	case m.Shm:
+		// A System V segment is a file of Linux's shm mount whose
+		// inode number is the segment's id (ipc/shm.c newseg).
+		l.Inode, l.Offset = uint64(m.ShmID), m.Offset
+	case len(m.Name) > 0 && m.Name[0] == '/':
+		l.Name = p.FS.Guest(m.Name)
+	}
+	if m.Dev != 0 || m.Ino != 0 {
+		l.Offset = m.Offset
+	}
+	return l
+}
+
+// smapsLines are the mappings with how much of each is resident: the host
+// pages behind them, as mincore sees them.
+func smapsLines(p *kernel.Process) []guestfs.SmapsLine {
+	var lines []guestfs.SmapsLine
+	for _, m := range p.Mem.Mappings() {
+		l := guestfs.SmapsLine{MapLine: mapLine(p, m), Anonymous: m.Dev == 0 && m.Ino == 0 && !m.Shared}
+		rs, err := p.Mem.HostRanges(m.Start, uint64(m.End-m.Start))
+		if err == nil {
+			for _, r := range rs {
+				vec := make([]byte, r.Len/mem.PageSize)
+				if len(vec) == 0 {
+					continue
+				}
+				if _, _, e := unix.Syscall(unix.SYS_MINCORE, r.Host, uintptr(r.Len), uintptr(kernel.UnsafePointer(&vec[0]))); e != 0 {
+					continue
+				}
+				for _, b := range vec {
+					if b&1 != 0 {
+						l.Rss += mem.PageSize
+					}
+				}
+			}
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// taskName is a thread's comm: what the guest set, or its program's name.
+func taskName(t *kernel.Task) string {
 	name := t.Name
 	if name[0] == 0 {
 		name = commName(t.P)
@@ -106,82 +218,7 @@ func threadName(t *kernel.Task) string {
 	return string(bytes.TrimRight(name[:], "\x00"))
 }
 
-func init() {
-	// Another process asks about this guest's process: the main thread's
-	// files, as the host's /proc/PID shows the thread group leader's.
-	kernel.GuestViewFile = func(p *kernel.Process, file string) ([]byte, error) {
-		pf := guestfs.ProcFileNamed(file)
-		if pf == guestfs.ProcNone || pf == guestfs.ProcMem {
-			return nil, unix.ENOENT
-		}
-		t := p.Thread(unix.Getpid())
-		if t == nil {
-			return nil, unix.ESRCH
-		}
-		return procBody(t, pf)
-	}
-}
-
-// cleanPath resolves "." and ".." lexically, for recognising /proc paths.
-func cleanPath(p string) string {
-	if len(p) == 0 || p[0] != '/' {
-		return p
-	}
-	var parts []string
-	for _, c := range splitPath(p) {
-		switch c {
-		case "", ".":
-		case "..":
-			if len(parts) > 0 {
-				parts = parts[:len(parts)-1]
-			}
-		default:
-			parts = append(parts, c)
-		}
-	}
-	out := ""
-	for _, c := range parts {
-		out += "/" + c
-	}
-	if out == "" {
-		return "/"
-	}
-	return out
-}
-
-func splitPath(p string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(p); i++ {
-		if i == len(p) || p[i] == '/' {
-			out = append(out, p[start:i])
-			start = i + 1
-		}
-	}
-	return out
-}
-
-func mapsText(p *kernel.Process) string {
-	var lines []guestfs.MapLine
-	for _, m := range p.Mem.Mappings() {
-		l := guestfs.MapLine{Start: uint64(m.Start), End: uint64(m.End), Read: m.Prot&mem.ProtRead != 0,
-			Write: m.Prot&mem.ProtWrite != 0, Exec: m.Prot&mem.ProtExec != 0, Shared: m.Shared,
-			Dev: m.Dev, Inode: m.Ino, Name: m.Name}
-		switch {
-		case m.Shm:
-			// A System V segment is a file of Linux's shm mount whose
-			// inode number is the segment's id (ipc/shm.c newseg).
-			l.Inode, l.Offset = uint64(m.ShmID), m.Offset
-		case len(m.Name) > 0 && m.Name[0] == '/':
-			l.Name = p.FS.Guest(m.Name)
-		}
-		if m.Dev != 0 || m.Ino != 0 {
-			l.Offset = m.Offset
-		}
-		lines = append(lines, l)
-	}
-	return guestfs.Maps(lines, p.ABI.Class/8)
-}
+func threadCount(p *kernel.Process) int { return max(len(p.Tasks()), 1) }
 
 func auxvBytes(p *kernel.Process) []byte {
 	w := p.ABI.Class / 8
