@@ -62,6 +62,13 @@ func rtSigaction(t *kernel.Task, a kernel.Args) (uint64, error) {
 		}
 		nd.Mask = kernel.SigSet(m)
 	}
+	// A host signal xemu caught before this call would have been delivered
+	// before it on Linux: run its handler first, then make the call again.
+	// (Changing the action first could make a signal the guest handles
+	// fatal: a timer's last tick before a guest resets it to SIG_DFL.)
+	if a.Addr(1) != 0 && t.SignalPending() {
+		return 0, kernel.ERESTARTNOINTR
+	}
 	var old kernel.SigAction
 	if a.Addr(1) != 0 {
 		old = t.P.SetAction(sig, nd)
