@@ -110,6 +110,19 @@ struct linux_dirent64 {
   char d_name[];
 };
 
+// keep_fd clears close-on-exec on fd if it was set, and lists fd (at most
+// 1024) so the next xemu sets it again.
+static int keep_fd(int fd, int32_t *list, uint32_t *count) {
+  long fl = sys(SYS_fcntl, fd, F_GETFD, 0, 0, 0, 0);
+  if (fl < 0 || !(fl & FD_CLOEXEC))
+    return 0;
+  if (*count >= 1024)
+    return -1;
+  sys(SYS_fcntl, fd, F_SETFD, fl & ~FD_CLOEXEC, 0, 0, 0);
+  list[(*count)++] = fd;
+  return 0;
+}
+
 // keep_guest_fds clears close-on-exec on the guest's descriptors, so that
 // xemu's exec does not close them, and records which: the next xemu sets it
 // again, since the guest's own exec must still close them.
@@ -120,13 +133,8 @@ static int keep_guest_fds(const xemu_fork_req *r) {
     for (int fd = 0; fd < r->max_fd; fd++) {
       if (fd == r->memfd || listed(r->skip, r->nskip, fd))
         continue;
-      long fl = sys(SYS_fcntl, fd, F_GETFD, 0, 0, 0, 0);
-      if (fl < 0 || !(fl & FD_CLOEXEC))
-        continue;
-      if (count >= 1024)
+      if (keep_fd(fd, list, &count) < 0)
         return -1;
-      sys(SYS_fcntl, fd, F_SETFD, fl & ~FD_CLOEXEC, 0, 0, 0);
-      list[count++] = fd;
     }
     goto done;
   }
@@ -152,13 +160,8 @@ static int keep_guest_fds(const xemu_fork_req *r) {
         fd = fd * 10 + (*c - '0');
       if (fd == dir || fd == r->memfd || listed(r->skip, r->nskip, fd))
         continue;
-      long fl = sys(SYS_fcntl, fd, F_GETFD, 0, 0, 0, 0);
-      if (fl < 0 || !(fl & FD_CLOEXEC))
-        continue;
-      if (count >= 1024)
+      if (keep_fd(fd, list, &count) < 0)
         return -1;
-      sys(SYS_fcntl, fd, F_SETFD, fl & ~FD_CLOEXEC, 0, 0, 0);
-      list[count++] = fd;
     }
   }
   sys(SYS_close, dir, 0, 0, 0, 0, 0);
