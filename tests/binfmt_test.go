@@ -171,28 +171,11 @@ func TestBinfmtRegistration(t *testing.T) {
 			}
 		}
 	})
-	entries, err := sys.Entries()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if !e.Enabled || !(e.Claims(binfmt.Formats[0]) || e.Claims(binfmt.Formats[1])) {
-			continue
-		}
-		if err := sys.SetEnabled(e.Name, false); err != nil {
-			t.Fatal(err)
-		}
-		name := e.Name
-		t.Logf("disabled %s for the test", name)
-		t.Cleanup(func() {
-			if err := sys.SetEnabled(name, true); err != nil {
-				t.Errorf("enabling %s again: %v", name, err)
-			}
-		})
-	}
+	disableOthers(t, sys)
 
 	var others []string
-	if entries, err = sys.Entries(); err != nil {
+	entries, err := sys.Entries()
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
