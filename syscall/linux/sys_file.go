@@ -149,6 +149,12 @@ func read(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if sf.SignalFD != nil {
 			return readSignalFD(t, sf.SignalFD, a.FD(0), a.Addr(1), a.U64(2))
 		}
+		if sf.Pagemap {
+			return pagemapRead(t, a.FD(0), a.Addr(1), a.U64(2), -1)
+		}
+		if sf.SyscallTID != 0 {
+			return syscallRead(t, sf.SyscallTID, a.FD(0), a.Addr(1), a.U64(2))
+		}
 		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), -1, false)
 	}
 	b, err := t.OutBuf(a.Addr(1), a.U64(2))
@@ -191,6 +197,8 @@ func pread64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
 		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), a.I64(3), false)
+	} else if ok && sf.Pagemap {
+		return pagemapRead(t, a.FD(0), a.Addr(1), a.U64(2), a.I64(3))
 	}
 	b, err := t.OutBuf(a.Addr(1), a.U64(2))
 	if err != nil {
@@ -863,6 +871,15 @@ func guestMemIO(t *kernel.Task, fd int, buf mem.GuestAddr, n uint64, off int64, 
 		return 0, err
 	}
 	return uint64(got), t.CopyOut(buf, tmp[:got])
+}
+
+// pagemapRead is read and pread64 on /proc/self/pagemap.
+func pagemapRead(t *kernel.Task, fd int, buf mem.GuestAddr, n uint64, off int64) (uint64, error) {
+	b, err := t.PagemapRead(fd, n, off)
+	if err != nil {
+		return 0, err
+	}
+	return uint64(len(b)), t.CopyOut(buf, b)
 }
 
 // commWrite is a write to a comm file (fs/proc/base.c comm_write): the
