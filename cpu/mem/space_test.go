@@ -946,3 +946,32 @@ func TestManyMappings(t *testing.T) {
 		}
 	}
 }
+
+// At the mapping limit, an unmap (or a fixed map) that splits one mapping in
+// three is ENOMEM and changes nothing; one that only trims a mapping works
+// (mm/vma.c vms_gather_munmap_vmas).
+func TestSplitAtMapLimit(t *testing.T) {
+	s, _ := newSpace(t)
+	const base = 0x10000000
+	big := mustMap(t, s, base, 4*pg, pRW)
+	mustMap(t, s, base+8*pg, pg, pR)
+	s.maxMaps = s.Count()
+	if err := s.Unmap(big+pg, pg); err != unix.ENOMEM {
+		t.Fatalf("unmap of the middle at the limit: %v, want ENOMEM", err)
+	}
+	if _, err := s.Map(MapRequest{Addr: big + pg, Length: pg, Prot: pR, Fixed: true, FD: -1}); err != unix.ENOMEM {
+		t.Fatalf("fixed map over the middle at the limit: %v, want ENOMEM", err)
+	}
+	expectMappings(t, s, span{big, big + 4*pg, pRW}, span{base + 8*pg, base + 9*pg, pR})
+	if err := s.Unmap(big+3*pg, pg); err != nil {
+		t.Fatalf("unmap of the last page at the limit: %v", err)
+	}
+	if err := s.Unmap(big, pg); err != nil {
+		t.Fatalf("unmap of the first page at the limit: %v", err)
+	}
+	expectMappings(t, s, span{big + pg, big + 3*pg, pRW}, span{base + 8*pg, base + 9*pg, pR})
+	s.maxMaps++
+	if err := s.Unmap(big+pg, pg); err != nil {
+		t.Fatalf("unmap of the first of two pages below the limit: %v", err)
+	}
+}
