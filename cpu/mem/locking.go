@@ -29,14 +29,17 @@ func (s *AddressSpace) unlock() {
 // releases the host memory of removed pages and the page-table nodes they
 // emptied.
 func (s *AddressSpace) settle() {
-	if !s.staleTLB && len(s.pendingFree) == 0 && len(s.pt.retired) == 0 {
+	retired := s.pt != nil && len(s.pt.retired) > 0 // none after Close
+	if !s.staleTLB && len(s.pendingFree) == 0 && !retired {
 		return
 	}
 	if s.observer != nil {
 		s.observer.FlushTLB()
 	}
 	s.staleTLB = false
-	s.pt.reclaim()
+	if retired {
+		s.pt.reclaim()
+	}
 	for _, f := range s.pendingFree {
 		reserve(s.arena+uintptr(f.phys), f.length)
 		s.phys.free(f.phys, f.length)
