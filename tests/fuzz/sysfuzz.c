@@ -12,7 +12,8 @@
 // end of the address space, lengths that wrap. After every call it checks
 // what the call could not have changed: every register but the result, the
 // thread pointer, the canary (read-only, so no call may write it), and every
-// so often the program's code. A broken check ends the child with status 3
+// so often the program's code and /proc/self/maps (in order, the canary and
+// the code still mapped as they were). A broken check ends the child with status 3
 // and a report in memory shared with the parent; any other exit status is
 // the emulator's (a Go panic exits 2), also a failure. A child killed by a
 // signal, or one still running at the batch's deadline, is only counted.
@@ -38,16 +39,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/resource.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -931,7 +938,7 @@ static const struct call table[] = {
 #define NCALLS (sizeof table / sizeof table[0])
 
 // ---- random numbers: splitmix64, one stream per batch ----
-static uint64_t rng;
+static __thread uint64_t rng;
 static uint64_t rnd64(void) {
 	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -943,8 +950,11 @@ static ulong below(ulong n) { return n ? rnd() % n : 0; }
 
 // ---- what the parent and the children share ----
 struct report {
-	long batch, idx, nr, ret;
-	ulong args[6];
+	long batch;
+	struct {
+		long idx, nr, ret; // the call made last, or being made
+		ulong args[6];
+	} t[2]; // per thread
 	char msg[200];
 	int shm[MAXIPC], sem[MAXIPC], msq[MAXIPC];
 	int nshm, nsem, nmsq;
@@ -957,7 +967,7 @@ static struct report *rep;
 #define CANARY (4 * PAGE)
 #define PLAY (1024 * 1024UL)
 #define HOLE (64 * 1024UL)
-#define BUILD (8 * 1024UL) // the pool's last bytes hold what arguments point to
+#define BUILD (8 * 1024UL) // the pool's last bytes hold what arguments point to, per thread
 #define MAXLEN (64UL << 20) // the largest length of memory a call may map
 
 #if ULONG_MAX > 0xffffffffUL
@@ -969,7 +979,6 @@ static struct report *rep;
 static char *pool, *canary, *play, *hole;
 static ulong code_lo, code_hi, brk0;
 static uint64_t canary_sum, code_sum;
-static ulong tls0;
 static int scratch_dev;
 
 struct range {
@@ -1112,13 +1121,14 @@ static ulong pickPtr(void) {
 }
 
 // The builder area: what pointer arguments made here point to.
-static ulong buildAt;
+static __thread ulong buildAt;
+static __thread int slot; // which thread: 0 or 1
 static char *build(ulong n) {
 	if (n > BUILD)
 		n = BUILD;
 	if (buildAt + n > BUILD)
 		buildAt = 0;
-	char *p = pool + POOL - BUILD + buildAt;
+	char *p = pool + POOL - BUILD * (slot + 1) + buildAt;
 	buildAt += (n + 15) & ~15UL;
 	return p;
 }
@@ -1534,43 +1544,89 @@ static void fail(const char *what) {
 
 static void onAlarm(int sig) { (void)sig; }
 
-// child runs one batch of calls.
-static void child(void) {
-	setpgid(0, 0);
-	int devnull = open("/dev/null", O_RDWR);
-	dup2(devnull, 0);
-	dup2(devnull, 1);
-	close(devnull);
-	struct stat st;
-	stat(".", &st);
-	scratch_dev = (int)st.st_dev;
+// openFDs gives the calls descriptors of every kind to work on.
+static void openFDs(void) {
+	int p[2];
+	pipe2(p, O_NONBLOCK);
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, p);
+	socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, p);
+	int f = open("f0", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	write(f, "sysfuzz scratch file\n", 21);
+	open(".", O_RDONLY | O_DIRECTORY);
+	eventfd(1, EFD_NONBLOCK);
+	int m = memfd_create("sysfuzz", 0);
+	ftruncate(m, 2 * PAGE);
+	open("/dev/null", O_RDONLY);
+	open("/proc/self/maps", O_RDONLY);
+	open("/proc/self/mem", O_RDONLY);
+	epoll_create1(0);
+	timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	signalfd(-1, &set, SFD_NONBLOCK);
+	inotify_init1(IN_NONBLOCK);
+	syscall(SYS_pidfd_open, getpid(), 0);
+}
 
-	char *g = mmap(0, POOL + 2 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	pool = g + PAGE;
-	mprotect(pool, POOL, PROT_READ | PROT_WRITE);
-	for (ulong i = 0; i < POOL / 8; i++)
-		((uint64_t *)pool)[i] = rnd64();
-	canary = mmap(0, CANARY, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	for (ulong i = 0; i < CANARY / 8; i++)
-		((uint64_t *)canary)[i] = rnd64();
-	mprotect(canary, CANARY, PROT_READ);
-	canary_sum = sum(canary, CANARY);
-	play = mmap(0, PLAY, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	hole = mmap(0, HOLE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	munmap(hole, HOLE);
-	brk0 = (ulong)sbrk(0);
-	readMaps();
-	if (!code_hi || pool == MAP_FAILED || canary == MAP_FAILED || play == MAP_FAILED)
-		fail("set-up failed");
-	code_sum = sum((void *)code_lo, code_hi - code_lo);
-	tls0 = readTLS();
+static volatile int started, finished;
 
-	struct sigaction sa = {.sa_handler = onAlarm};
-	sigaction(SIGALRM, &sa, 0);
-	sigaction(SIGUSR1, &sa, 0);
-	struct itimerval it = {{0, 50000}, {0, 50000}};
-	setitimer(ITIMER_REAL, &it, 0);
+// checkMaps: /proc/self/maps (the emulator's view of the guest's mappings)
+// lists ranges in order without overlaps, and still has the canary, whole
+// and read-only, and the code. NULL if so, else what is wrong.
+static const char *checkMaps(void) {
+	static char buf[256 * 1024];
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; // the descriptor table may be full: nothing to say
+	long n = 0, r;
+	while ((r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+		n += r;
+	close(fd);
+	buf[n] = 0;
+	ulong prev = 0;
+	int canaryOK = 0, codeOK = 0;
+	for (char *l = buf; *l;) {
+		unsigned long lo, hi;
+		char perms[8] = "";
+		if (sscanf(l, "%lx-%lx %7s", &lo, &hi, perms) != 3)
+			return "a line of /proc/self/maps does not parse";
+		if (lo >= hi || lo < prev)
+			return "/proc/self/maps out of order or overlapping";
+		prev = hi;
+		if (lo <= (ulong)canary && hi >= (ulong)canary + CANARY)
+			canaryOK = !strncmp(perms, "r--", 3);
+		if (lo <= code_lo && hi >= code_hi)
+			codeOK = perms[0] == 'r' && perms[2] == 'x';
+		char *e = strchr(l, '\n');
+		if (!e)
+			break;
+		l = e + 1;
+	}
+	if (!canaryOK)
+		return "the read-only canary is no longer mapped read-only";
+	if (!codeOK)
+		return "the code is no longer mapped readable and executable";
+	return 0;
+}
 
+// fuzzLoop makes CALLS calls on this thread, checking after each.
+static void *fuzzLoop(void *arg) {
+	slot = (int)(long)arg;
+	if (slot) {
+		rng = (ulong)arg * 0x9e3779b97f4a7c15ULL ^ rep->batch;
+		while (!started)
+			usleep(1000);
+	}
+	ulong tls0 = readTLS();
+	// A timer for this thread (SIGEV_THREAD_ID), so that a call blocking
+	// here is interrupted here.
+	struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGALRM};
+	sev._sigev_un._tid = syscall(SYS_gettid);
+	timer_t tm;
+	struct itimerspec its = {{0, 50000000}, {0, 50000000}};
+	if (timer_create(CLOCK_MONOTONIC, &sev, &tm) == 0)
+		timer_settime(tm, 0, &its, 0);
 	for (long i = 0; i < CALLS; i++) {
 		ulong a[6];
 		const struct call *c;
@@ -1593,12 +1649,12 @@ static void child(void) {
 			if (!shapeArgs(c, a))
 				continue;
 		}
-		rep->idx = i;
-		rep->nr = nr;
-		memcpy(rep->args, a, sizeof a);
+		rep->t[slot].idx = i;
+		rep->t[slot].nr = nr;
+		memcpy(rep->t[slot].args, a, sizeof a);
 		int bad;
 		long r = rawCall(nr, a, &bad);
-		rep->ret = r;
+		rep->t[slot].ret = r;
 		if (c != &unknown)
 			keepIPC(c->name, r);
 		if (bad) {
@@ -1612,7 +1668,60 @@ static void child(void) {
 			fail("read-only canary changed");
 		if ((i & 31) == 31 && sum((void *)code_lo, code_hi - code_lo) != code_sum)
 			fail("code changed");
+		const char *wrong;
+		if ((i & 63) == 63 && slot == 0 && (wrong = checkMaps()))
+			fail(wrong);
 	}
+	if (slot)
+		finished = 1;
+	return 0;
+}
+
+// child runs one batch of calls, on two threads in odd batches.
+static void child(void) {
+	setpgid(0, 0);
+	int devnull = open("/dev/null", O_RDWR);
+	dup2(devnull, 0);
+	dup2(devnull, 1);
+	close(devnull);
+	struct stat st;
+	stat(".", &st);
+	scratch_dev = (int)st.st_dev;
+	openFDs();
+
+	struct sigaction sa = {.sa_handler = onAlarm};
+	sigaction(SIGALRM, &sa, 0);
+	sigaction(SIGUSR1, &sa, 0);
+	// The second thread's stack must be mapped before readMaps, so that no
+	// call unmaps or writes it.
+	pthread_t th;
+	int threads = rep->batch % 2 == 1 && pthread_create(&th, 0, fuzzLoop, (void *)1L) == 0 ? 2 : 1;
+
+	char *g = mmap(0, POOL + 2 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pool = g + PAGE;
+	mprotect(pool, POOL, PROT_READ | PROT_WRITE);
+	for (ulong i = 0; i < POOL / 8; i++)
+		((uint64_t *)pool)[i] = rnd64();
+	canary = mmap(0, CANARY, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (ulong i = 0; i < CANARY / 8; i++)
+		((uint64_t *)canary)[i] = rnd64();
+	mprotect(canary, CANARY, PROT_READ);
+	canary_sum = sum(canary, CANARY);
+	play = mmap(0, PLAY, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	hole = mmap(0, HOLE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(hole, HOLE);
+	brk0 = (ulong)sbrk(0);
+	readMaps();
+	if (!code_hi || pool == MAP_FAILED || canary == MAP_FAILED || play == MAP_FAILED)
+		fail("set-up failed");
+	code_sum = sum((void *)code_lo, code_hi - code_lo);
+
+	started = 1;
+	fuzzLoop(0);
+	// The other thread may be blocked for good (a signal mask, a timer
+	// disarmed): it gets a little while.
+	for (int i = 0; threads == 2 && !finished && i < 100; i++)
+		usleep(2000);
 	if (sum((void *)code_lo, code_hi - code_lo) != code_sum)
 		fail("code changed");
 	_exit(0);
@@ -1654,7 +1763,7 @@ int main(int argc, char **argv) {
 		rng = seed * 1000003 + b;
 		memset(rep, 0, offsetof(struct report, shm));
 		rep->batch = b;
-		rep->idx = -1;
+		rep->t[0].idx = rep->t[1].idx = -1;
 		fflush(stdout);
 		pid_t pid = fork();
 		if (pid < 0) {
@@ -1675,7 +1784,7 @@ int main(int argc, char **argv) {
 			usleep(2000);
 		}
 		batches++;
-		calls += rep->idx + 1;
+		calls += rep->t[0].idx + 1 + rep->t[1].idx + 1;
 		removeIPC();
 		if (timedOut) {
 			timeouts++;
@@ -1688,10 +1797,13 @@ int main(int argc, char **argv) {
 		if (WEXITSTATUS(status) == 0)
 			continue;
 		failures++;
-		printf("FAIL seed %llu batch %ld call %ld: %s (exit status %d)\n", (unsigned long long)seed, b, rep->idx,
+		printf("FAIL seed %llu batch %ld: %s (exit status %d)\n", (unsigned long long)seed, b,
 		       WEXITSTATUS(status) == 3 ? rep->msg : "the emulator ended the child", WEXITSTATUS(status));
-		printf("  syscall %ld (%#lx, %#lx, %#lx, %#lx, %#lx, %#lx) = %ld\n", rep->nr, rep->args[0], rep->args[1],
-		       rep->args[2], rep->args[3], rep->args[4], rep->args[5], rep->ret);
+		for (int t = 0; t < 2; t++)
+			if (rep->t[t].idx >= 0)
+				printf("  thread %d, call %ld: syscall %ld (%#lx, %#lx, %#lx, %#lx, %#lx, %#lx) = %ld\n", t,
+				       rep->t[t].idx, rep->t[t].nr, rep->t[t].args[0], rep->t[t].args[1], rep->t[t].args[2],
+				       rep->t[t].args[3], rep->t[t].args[4], rep->t[t].args[5], rep->t[t].ret);
 		printf("  reproduce: sysfuzz %llu 0 %ld\n", (unsigned long long)seed, b);
 	}
 	printf("seed %llu: %ld batches, %ld calls, %ld timed out, %ld failures; children killed by signal:",
