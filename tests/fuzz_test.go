@@ -23,7 +23,7 @@ const fuzzPeakRSS = 256 << 10
 // TestSyscallFuzz runs tests/fuzz/sysfuzz.c under xemu, aarch64 and armhf:
 // random system calls with random arguments for XEMU_FUZZ_SECONDS seconds
 // per architecture (default 12), from seed XEMU_FUZZ_SEED (default: the
-// time, logged). xemu must not crash (no Go traceback, no internal error, no
+// time, logged); with an even seed aarch64 runs under --strace. xemu must not crash (no Go traceback, no internal error, no
 // exit status of its own in any child), must not change what the guest could
 // not (the program checks registers, its thread pointer, a read-only canary
 // and its code after the calls), and its peak memory (wait4's ru_maxrss,
@@ -49,11 +49,14 @@ func TestSyscallFuzz(t *testing.T) {
 	t.Logf("seed %d (XEMU_FUZZ_SEED=%d reproduces it), %d s per architecture", seed, seed, seconds)
 	launch := compile(t, guestArch{Name: "x86-64", CC: "gcc"}, filepath.Join(root, "benchmarks", "launch", "launch.c"), "static")
 	src := filepath.Join(root, "tests", "fuzz", "sysfuzz.c")
-	// ARM or Thumb code by the seed, so both are fuzzed over runs.
+	// ARM or Thumb code by the seed, and for aarch64 with or without
+	// --strace (whose decoding of every argument is fuzzed too), so each is
+	// fuzzed over runs.
 	arm := armhfARM
 	if seed%2 == 1 {
 		arm = armhfThumb
 	}
+	strace := seed%2 == 0
 	for _, a := range []guestArch{aarch64, arm} {
 		name := a.Name
 		if len(a.CFlags) > 0 {
@@ -61,18 +64,23 @@ func TestSyscallFuzz(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			prog := compile(t, a, src, "static")
-			runFuzz(t, launch, prog, seed, seconds)
+			var opts []string
+			if strace && a.Name == aarch64.Name {
+				opts = []string{"--strace-file", filepath.Join(t.TempDir(), "strace.log")}
+				t.Logf("with %v", opts)
+			}
+			runFuzz(t, launch, opts, prog, seed, seconds)
 		})
 	}
 }
 
-func runFuzz(t *testing.T, launch, prog string, seed uint64, seconds int) {
+func runFuzz(t *testing.T, launch string, opts []string, prog string, seed uint64, seconds int) {
 	rssR, rssW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rssR.Close()
-	args := []string{xemu(t), prog, strconv.FormatUint(seed, 10), strconv.Itoa(seconds)}
+	args := append(append([]string{xemu(t)}, opts...), prog, strconv.FormatUint(seed, 10), strconv.Itoa(seconds))
 	cmd := exec.Command(launch, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = testEnv
