@@ -1570,6 +1570,7 @@ static void openFDs(void) {
 }
 
 static volatile int started, finished;
+static uint64_t rng1; // the second thread's seed, drawn from the first's
 
 // checkMaps: /proc/self/maps (the emulator's view of the guest's mappings)
 // lists ranges in order without overlaps, and still has the canary, whole
@@ -1614,7 +1615,7 @@ static const char *checkMaps(void) {
 static void *fuzzLoop(void *arg) {
 	slot = (int)(long)arg;
 	if (slot) {
-		rng = (ulong)arg * 0x9e3779b97f4a7c15ULL ^ rep->batch;
+		rng = rng1;
 		while (!started)
 			usleep(1000);
 	}
@@ -1695,6 +1696,7 @@ static void child(void) {
 	// The second thread's stack must be mapped before readMaps, so that no
 	// call unmaps or writes it.
 	pthread_t th;
+	rng1 = rnd64();
 	int threads = rep->batch % 2 == 1 && pthread_create(&th, 0, fuzzLoop, (void *)1L) == 0 ? 2 : 1;
 
 	char *g = mmap(0, POOL + 2 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
