@@ -955,7 +955,7 @@ struct report {
 		long idx, nr, ret; // the call made last, or being made
 		ulong args[6];
 	} t[2]; // per thread
-	char msg[200];
+	char msg[1024];
 	int shm[MAXIPC], sem[MAXIPC], msq[MAXIPC];
 	int nshm, nsem, nmsq;
 };
@@ -1571,6 +1571,7 @@ static void openFDs(void) {
 
 static volatile int started, finished;
 static uint64_t rng1; // the second thread's seed, drawn from the first's
+static int nthreads;
 
 // checkMaps: /proc/self/maps (the emulator's view of the guest's mappings)
 // lists ranges in order without overlaps, and still has the canary, whole
@@ -1587,6 +1588,8 @@ static const char *checkMaps(void) {
 	buf[n] = 0;
 	ulong prev = 0;
 	int canaryOK = 0, codeOK = 0;
+	static char seen[512];
+	seen[0] = 0;
 	for (char *l = buf; *l;) {
 		unsigned long lo, hi;
 		char perms[8] = "";
@@ -1597,6 +1600,8 @@ static const char *checkMaps(void) {
 		prev = hi;
 		if (lo <= (ulong)canary && hi >= (ulong)canary + CANARY)
 			canaryOK = !strncmp(perms, "r--", 3);
+		if (lo < (ulong)canary + CANARY && hi > (ulong)canary && strlen(seen) < 400)
+			snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "; %.60s", l);
 		if (lo <= code_lo && hi >= code_hi)
 			codeOK = perms[0] == 'r' && perms[2] == 'x';
 		char *e = strchr(l, '\n');
@@ -1604,8 +1609,14 @@ static const char *checkMaps(void) {
 			break;
 		l = e + 1;
 	}
-	if (!canaryOK)
-		return "the read-only canary is no longer mapped read-only";
+	static char why[600];
+	if (!canaryOK) {
+		snprintf(why, sizeof why, "the read-only canary at %p is no longer mapped read-only%s", (void *)canary, seen);
+		for (char *c = why; *c; c++)
+			if (*c == '\n')
+				*c = ' ';
+		return why;
+	}
 	if (!codeOK)
 		return "the code is no longer mapped readable and executable";
 	return 0;
@@ -1670,7 +1681,9 @@ static void *fuzzLoop(void *arg) {
 		if ((i & 31) == 31 && sum((void *)code_lo, code_hi - code_lo) != code_sum)
 			fail("code changed");
 		const char *wrong;
-		if ((i & 63) == 63 && slot == 0 && (wrong = checkMaps()))
+		// Only with one thread: the other one's calls may close or replace
+		// the descriptor being read.
+		if ((i & 63) == 63 && nthreads == 1 && (wrong = checkMaps()))
 			fail(wrong);
 	}
 	if (slot)
@@ -1697,7 +1710,7 @@ static void child(void) {
 	// call unmaps or writes it.
 	pthread_t th;
 	rng1 = rnd64();
-	int threads = rep->batch % 2 == 1 && pthread_create(&th, 0, fuzzLoop, (void *)1L) == 0 ? 2 : 1;
+	nthreads = rep->batch % 2 == 1 && pthread_create(&th, 0, fuzzLoop, (void *)1L) == 0 ? 2 : 1;
 
 	char *g = mmap(0, POOL + 2 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	pool = g + PAGE;
@@ -1722,10 +1735,13 @@ static void child(void) {
 	fuzzLoop(0);
 	// The other thread may be blocked for good (a signal mask, a timer
 	// disarmed): it gets a little while.
-	for (int i = 0; threads == 2 && !finished && i < 100; i++)
+	for (int i = 0; nthreads == 2 && !finished && i < 100; i++)
 		usleep(2000);
 	if (sum((void *)code_lo, code_hi - code_lo) != code_sum)
 		fail("code changed");
+	const char *wrong;
+	if ((nthreads == 1 || finished) && (wrong = checkMaps()))
+		fail(wrong);
 	_exit(0);
 }
 
