@@ -1073,3 +1073,34 @@ func TestPageTableFreeConcurrentReads(t *testing.T) {
 		}
 	}
 }
+
+// mremap at the mapping limit: a shrink that splits is ENOMEM (as munmap),
+// and a move needs room for four more mappings (mm/mremap.c move_vma), a
+// fixed one for six before it unmaps the destination (mremap_to).
+func TestRemapAtMapLimit(t *testing.T) {
+	s, _ := newSpace(t)
+	const base = 0x10000000
+	a := mustMap(t, s, base, 4*pg, pRW)
+	dst := mustMap(t, s, base+16*pg, 2*pg, pR)
+	fill(t, s, dst, 2*pg, 3)
+	s.maxMaps = s.Count()
+	// Shrinking [a+pg, a+3pg) to one page unmaps a+2pg: the mapping is split in three.
+	if _, err := s.Remap(a+pg, 2*pg, pg, false, false, 0); err != unix.ENOMEM {
+		t.Fatalf("shrink that splits at the limit: %v, want ENOMEM", err)
+	}
+	if _, err := s.Remap(a, pg, 2*pg, true, false, 0); err != unix.ENOMEM {
+		t.Fatalf("move at the limit: %v, want ENOMEM", err)
+	}
+	if _, err := s.Remap(a, pg, pg, true, true, dst); err != unix.ENOMEM {
+		t.Fatalf("fixed move at the limit: %v, want ENOMEM", err)
+	}
+	expectMappings(t, s, span{a, a + 4*pg, pRW}, span{dst, dst + 2*pg, pR})
+	expectBytes(t, s, dst, 2*pg, 3)
+	if _, err := s.Remap(a, 4*pg, 3*pg, false, false, 0); err != nil {
+		t.Fatalf("shrink from the end at the limit: %v", err)
+	}
+	s.maxMaps += 6
+	if _, err := s.Remap(a, pg, pg, true, true, dst); err != nil {
+		t.Fatalf("fixed move below the limit: %v", err)
+	}
+}
