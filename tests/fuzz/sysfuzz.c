@@ -1227,7 +1227,7 @@ static ulong pickTid(void) {
 // pickSignal: mostly signals the child survives (none, handled, ignored by
 // default), so that batches run their course.
 static ulong pickSignal(void) {
-	static const int mild[] = {0, 0, SIGUSR1, SIGALRM, SIGCHLD, SIGWINCH, SIGURG, SIGCONT};
+	static const int mild[] = {0, 0, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD, SIGWINCH, SIGURG, SIGCONT};
 	switch (below(10)) {
 	case 0: return below(65);
 	case 1: return pickInt();
@@ -1335,6 +1335,50 @@ static void keepIPC(const char *name, long id) {
 		rep->msq[rep->nmsq++] = id;
 }
 
+static void noop(int sig) { (void)sig; }
+static void noopInfo(int sig, siginfo_t *si, void *uc) { (void)sig, (void)si, (void)uc; }
+
+// The kernel's struct sigaction on both architectures: handler, flags,
+// restorer, then the 64-bit mask as unsigned longs.
+struct ksigaction {
+	ulong handler, flags, restorer;
+	ulong mask[8 / sizeof(ulong)];
+};
+
+// A handler that runs and returns, in half the rt_sigaction calls, and an
+// alternate stack that may lie anywhere in half the sigaltstack calls: signal
+// frames then go to writable, read-only, unmapped and guard memory.
+static void shapeSignals(const char *n, ulong *a) {
+	if (!strcmp(n, "rt_sigaction") && below(2)) {
+		static const ulong flags[] = {SA_SIGINFO, SA_ONSTACK, SA_RESTART, SA_NODEFER, SA_RESETHAND};
+		struct ksigaction *k = (void *)build(sizeof *k);
+		memset(k, 0, sizeof *k);
+		ulong h = below(4);
+		k->handler = h == 0 ? (ulong)noop : h == 1 ? (ulong)noopInfo : h - 2; // SIG_DFL, SIG_IGN
+		for (ulong i = 0; i < N(flags); i++)
+			if (below(2))
+				k->flags |= flags[i];
+		if (h == 1)
+			k->flags |= SA_SIGINFO;
+		k->mask[0] = rnd();
+		a[1] = (ulong)k;
+		a[3] = 8;
+	}
+	if (!strcmp(n, "sigaltstack") && below(2)) {
+		stack_t *ss = (void *)build(sizeof *ss);
+		switch (below(5)) {
+		case 0: ss->ss_sp = canary; break;
+		case 1: ss->ss_sp = (void *)pool; break;
+		case 2: ss->ss_sp = hole; break;
+		case 3: ss->ss_sp = pool - PAGE; break;
+		default: ss->ss_sp = (void *)pickPtr();
+		}
+		ss->ss_size = below(3) ? (below(2) ? CANARY : 16384) : pickLen();
+		ss->ss_flags = below(3) ? 0 : below(2) ? SS_DISABLE : (int)pickFlags();
+		a[0] = (ulong)ss;
+	}
+}
+
 // shapeArgs makes a drawn call safe to make (see the top of the file).
 static int shapeArgs(const struct call *c, ulong *a) {
 	const char *n = c->name;
@@ -1385,6 +1429,7 @@ static int shapeArgs(const struct call *c, ulong *a) {
 		return 0;
 	if (!strcmp(n, "rt_sigaction") && (a[0] == SIGALRM || a[0] == SIGUSR1))
 		a[0] = SIGUSR2;
+	shapeSignals(n, a);
 	if (!strcmp(n, "brk"))
 		a[0] = below(4) ? brk0 + PAGE * below(16) : 0;
 	if (!strncmp(n, "shm", 3))
