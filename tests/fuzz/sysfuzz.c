@@ -6,17 +6,19 @@
 // The parent forks one child per batch (so a call that blocks or kills ends
 // only that child) and gives each batch its own seed, SEED*1000003+BATCH;
 // with BATCH, only that batch runs, which is how a failure is reproduced.
-// A child runs CALLS calls from the table below, each argument drawn by its
-// kind: small and huge numbers, -1, pointers into writable memory, into a
-// read-only canary, into code, into guard pages and unmapped memory, near the
-// end of the address space, lengths that wrap. After every call it checks
-// what the call could not have changed: every register but the result, the
-// thread pointer, the canary (read-only, so no call may write it), and every
-// so often the program's code and /proc/self/maps (in order, the canary and
-// the code still mapped as they were). A broken check ends the child with status 3
-// and a report in memory shared with the parent; any other exit status is
-// the emulator's (a Go panic exits 2), also a failure. A child killed by a
-// signal, or one still running at the batch's deadline, is only counted.
+// A child runs CALLS calls from the table below (on two threads at once in
+// odd batches), each argument drawn by its kind: small and huge numbers, -1,
+// pointers into writable memory, into a read-only canary, into code, into
+// guard pages and unmapped memory, near the end of the address space, lengths
+// that wrap; signal handlers that run and return, alternate stacks anywhere.
+// After every call it checks what the call could not have changed: every
+// register but the result, the thread pointer, the canary (read-only, so no
+// call may write it), and every so often the program's code and
+// /proc/self/maps (in order, the canary and the code still mapped as they
+// were). A broken check ends the child with status 3 and a report in memory
+// shared with the parent; any other exit status is the emulator's (a Go
+// panic exits 2), also a failure. A child killed by a signal, or one still
+// running at the batch's deadline, is only counted.
 //
 // Safety: we may run as root, and the calls are real. Paths are relative
 // names without "..", run in the scratch directory the test gives as the
