@@ -23,8 +23,8 @@
 // Safety: we may run as root, and the calls are real. Paths are relative
 // names without "..", run in the scratch directory the test gives as the
 // working directory; absolute paths (a fixed set) go only to calls that
-// read, opened read-only. A descriptor that calls which change a file's
-// metadata get must be one of the scratch directory's files, a pipe or a
+// read, opened read-only. A descriptor given to a call that changes a
+// file's metadata is one of the scratch directory's files, a pipe or a
 // socket. Process IDs are always our own (or none that exists), sockets are
 // AF_UNIX with names we build, System V IPC objects are private and ours
 // (removed by the parent after each batch), and nothing that mounts,
