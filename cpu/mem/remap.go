@@ -24,12 +24,21 @@ func (s *AddressSpace) remapLocked(old GuestAddr, oldLen, newLen uint64, mayMove
 		if uint64(newAddr) < uint64(old)+oldLen && uint64(old) < uint64(newAddr)+newLen {
 			return 0, unix.EINVAL
 		}
+		// mremap_to: both the destination and the source may split in three
+		// before the move, which itself needs room for four: refused before
+		// anything is unmapped.
+		if s.mapsFull(6) {
+			return 0, unix.ENOMEM
+		}
 		s.unmapRange(newAddr, newAddr+GuestAddr(newLen))
 		return s.move(m, old, oldLen, newLen, newAddr)
 	}
 	if newLen <= oldLen {
 		if newLen < oldLen {
-			s.unmapLocked(old+GuestAddr(newLen), oldLen-newLen)
+			// A shrink that splits at the map count limit is ENOMEM, as munmap.
+			if err := s.unmapLocked(old+GuestAddr(newLen), oldLen-newLen); err != nil {
+				return 0, err
+			}
 		}
 		return old, nil
 	}
@@ -82,6 +91,11 @@ func (s *AddressSpace) extendHost(m, tail *Mapping) error {
 // pages with the host's mremap so nothing is copied. dst may equal old (the
 // mapping grows where it is but needs a bigger arena slot).
 func (s *AddressSpace) move(m *Mapping, old GuestAddr, oldLen, newLen uint64, dst GuestAddr) (GuestAddr, error) {
+	// mm/mremap.c move_vma: a move may split the old mapping in three and
+	// add the new one, so it needs room for that under vm.max_map_count.
+	if s.mapsFull(4) {
+		return 0, unix.ENOMEM
+	}
 	if m.BackingFD > 0 && newLen > oldLen {
 		// Shared anonymous memory grows with its memfd, as Linux's shmem
 		// object does; pages past the memfd's end would fault.

@@ -271,6 +271,10 @@ func (s *AddressSpace) mapLocked(r MapRequest) (GuestAddr, error) {
 		if r.NoReplace && len(s.maps.overlapping(addr, addr+GuestAddr(length))) > 0 {
 			return 0, unix.EEXIST
 		}
+		// Replacing the middle of a mapping splits it first, as munmap does.
+		if s.splitsInThree(addr, addr+GuestAddr(length)) && s.mapsFull(2) {
+			return 0, unix.ENOMEM
+		}
 	default:
 		// Linux rounds a hint up (PAGE_ALIGN): the page holding an unaligned
 		// hint is below the hint, so it is not what the caller asked for.
@@ -505,10 +509,21 @@ func (s *AddressSpace) unmapLocked(addr GuestAddr, length uint64) error {
 	if end < uint64(addr) || end > uint64(s.Limit) {
 		return unix.EINVAL
 	}
+	if s.splitsInThree(addr, GuestAddr(end)) && s.mapsFull(1) {
+		return unix.ENOMEM
+	}
 	if s.unmapRange(addr, GuestAddr(end)) && s.observer != nil {
 		s.staleTLB = true
 	}
 	return nil
+}
+
+// splitsInThree reports whether removing [start, end) leaves a piece of one
+// mapping on both sides, one more mapping than before: mm/vma.c
+// vms_gather_munmap_vmas refuses that split with ENOMEM at vm.max_map_count.
+func (s *AddressSpace) splitsInThree(start, end GuestAddr) bool {
+	m := s.maps.find(start)
+	return m != nil && m.Start < start && end < m.End
 }
 
 // unmapRange removes [start, end) from the guest's view and the arena, splitting

@@ -2,6 +2,7 @@ package linux
 
 import (
 	"math"
+	"slices"
 	"xemu/syscall/abi"
 	"xemu/syscall/kernel"
 
@@ -119,13 +120,18 @@ func closeRange(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if flags&unix.CLOSE_RANGE_UNSHARE == 0 && flags&unix.CLOSE_RANGE_CLOEXEC == 0 {
 		t.P.Dirs.CloseRange(first, last)
 	}
-	// Close around the emulator's own descriptors.
-	lo := first
+	// Close around the emulator's own descriptors, in ascending order (a
+	// map's order is random: a higher one first would close the lower ones
+	// with the range below it).
+	var reserved []uint64
 	for fd := range t.P.Reserved {
-		f := uint64(fd)
-		if f < first || f > last {
-			continue
+		if f := uint64(fd); f >= first && f <= last {
+			reserved = append(reserved, f)
 		}
+	}
+	slices.Sort(reserved)
+	lo := first
+	for _, f := range reserved {
 		if f > lo {
 			if _, _, e := unix.Syscall(unix.SYS_CLOSE_RANGE, uintptr(lo), uintptr(f-1), uintptr(flags)); e != 0 {
 				return 0, e
