@@ -212,6 +212,10 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 	if _, err := unix.Pwrite(memfd, buf, 0); err != nil {
 		return 0, unix.ENOMEM
 	}
+	// The child maps its anonymous memory from here, holes included.
+	if err := unix.Ftruncate(memfd, int64(st.DataBase+memState.DataEnd)); err != nil {
+		return 0, unix.ENOMEM
+	}
 	req := cpu.ForkRequest{
 		MemFD: memfd, FDListOff: fdListOff,
 		ExeFD: hostSelf.Exe, Argv: []string{"xemu", "--fork-state", strconv.Itoa(memfd)},
@@ -364,15 +368,16 @@ func Resume(fd int) (Resumed, int, error) {
 	p.execOptions.Args = st.ExecArgs
 	p.stderrFD = st.StderrFD
 	p.setupMemFDs()
-	if err := space.Restore(st.Mem, fd, st.DataBase); err != nil {
-		return info, 0, err
-	}
 	// The guest's descriptors the fork child kept open across its exec are
 	// close-on-exec again, as the guest had them.
 	if err := restoreCloseOnExec(fd, st.DataBase-forkFDListSize); err != nil {
 		return info, 0, err
 	}
-	unix.Close(fd)
+	// The space keeps fd (the snapshot behind its anonymous memory) while
+	// a mapping uses it.
+	if err := space.Restore(st.Mem, fd, st.DataBase); err != nil {
+		return info, 0, err
+	}
 	if st.StraceFD > 0 {
 		unix.CloseOnExec(st.StraceFD)
 		p.Reserve(st.StraceFD)
@@ -462,6 +467,9 @@ func readForkState(fd int) (*forkState, error) {
 	for _, m := range st.Mem.Mappings {
 		if m.BackingFD > 0 {
 			unix.CloseOnExec(m.BackingFD)
+		}
+		if m.SnapFD > 0 {
+			unix.CloseOnExec(m.SnapFD)
 		}
 	}
 	return &st, nil
