@@ -243,6 +243,12 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	p.sigMu.Lock()
 	p.syncChildReapingLocked()
 	p.sigMu.Unlock()
+	// Started by a guest's execve, xemu began with every signal blocked
+	// (exec.go handOverSignals): what came meanwhile is queued for the
+	// guest now, under the mask and dispositions it kept.
+	if cpu.StartedBlocked() {
+		cpu.UnblockSignals()
+	}
 	if err := abi.StartThread(e, img.Entry, stack.SP); err != nil {
 		return 0, err
 	}
