@@ -58,6 +58,10 @@ type ForkState struct {
 	// mapping restored from it (a private mapping of a page past a file's
 	// end faults).
 	DataEnd uint64
+	// MapSaved: the saved pages of private file mappings are mapped from
+	// the data file, not read in, so that a page the child writes is told
+	// from one it was given (a vfork child, vfork.go).
+	MapSaved bool
 }
 
 // Snapshot describes the space for a fork child: its mappings, and the
@@ -165,7 +169,11 @@ func (s *AddressSpace) restoreLocked(st ForkState, data int, dataBase uint64) er
 	}
 	s.brkStart, s.brkEnd, s.mmapTop = st.BrkStart, st.BrkEnd, st.MmapTop
 	for _, m := range readIn {
-		if err := s.readSaved(data, dataBase, m.Phys, uint64(m.EOF()-m.Start)); err != nil {
+		restore := s.readSaved
+		if st.MapSaved {
+			restore = s.mapSaved
+		}
+		if err := restore(data, dataBase, m.Phys, uint64(m.EOF()-m.Start)); err != nil {
 			return err
 		}
 	}

@@ -49,6 +49,8 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 	if err != nil {
 		return err
 	}
+	// A vfork child's writes are its parent's before the parent goes on.
+	t.P.vforkWriteBack()
 	if target.native {
 		return t.execHost(target.host, target.argv, envp, true)
 	}

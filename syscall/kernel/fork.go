@@ -112,6 +112,9 @@ type forkState struct {
 	ClearChildTID mem.GuestAddr
 	SetChildTID   mem.GuestAddr
 	VforkFD       int
+	// VforkMem: a vfork child hands the pages it writes back through this
+	// memfd (cpu/mem/vfork.go).
+	VforkMem int
 
 	Mem      mem.ForkState
 	DataBase uint64
@@ -120,9 +123,13 @@ type forkState struct {
 	SelfTested []string
 }
 
-// Fork creates a child process as clone without CLONE_VM does (and vfork,
-// which shares nothing here: the child gets a copy, as under qemu-user) and
-// returns its pid.
+// Fork creates a child process as clone without CLONE_VM does, and returns
+// its pid. vfork and clone(CLONE_VM|CLONE_VFORK) (posix_spawn's) make the
+// same kind of child, but the parent waits until the child executes or
+// exits, and what the child wrote to private memory meanwhile is then
+// copied into the parent (vforkWriteBack): for what programs observe, the
+// memory was shared. An exec that follows copies no memory beyond the pages
+// the child wrote: the child maps its snapshot, it does not read it in.
 func (t *Task) Fork(c CloneArgs) (int, error) {
 	if err := checkForkFlags(c.Flags); err != nil {
 		return 0, err
@@ -192,6 +199,20 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 				unix.Close(vforkWrite)
 			}
 		}()
+	}
+	vforkMem := -1
+	if c.Flags&(CLONE_VFORK|CLONE_VM) == CLONE_VFORK|CLONE_VM {
+		// Memory shared until the child executes or exits: what the child
+		// writes meanwhile comes back (vforkWriteBack).
+		fd, err := unix.MemfdCreate("xemu-vfork", unix.MFD_CLOEXEC)
+		if err != nil {
+			return 0, unix.EAGAIN
+		}
+		vforkMem = highFD(fd)
+		defer unix.Close(vforkMem)
+		st.VforkMem = vforkMem
+		st.Mem.MapSaved = true
+		keep = append(keep, vforkMem)
 	}
 	header, err := json.Marshal(&st)
 	if err != nil {
@@ -277,8 +298,35 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 				break
 			}
 		}
+		if vforkMem >= 0 {
+			p.Mem.TakeWritten(vforkMem)
+		}
 	}
 	return pid, nil
+}
+
+// vforkWriteBack gives a vfork child's parent the pages the child wrote,
+// before it executes or exits (and so lets the parent go on): Linux's
+// vfork child writes the parent's own memory. Only whole pages go back, so
+// a write another thread of the parent made meanwhile to such a page is
+// lost; a child killed by a signal gives nothing back, nor does one that
+// cannot read its pagemap (no /proc).
+func (p *Process) vforkWriteBack() {
+	if p.vforkMem <= 0 {
+		return
+	}
+	var pm int
+	var err error
+	if hostSelf.Proc >= 0 {
+		pm, err = unix.Openat(hostSelf.Proc, "self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	} else {
+		pm, err = unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return
+	}
+	defer unix.Close(pm)
+	p.Mem.WrittenPrivate(pm, p.vforkMem)
 }
 
 func (t *Task) writeU32(a mem.GuestAddr, v uint32) {
@@ -295,7 +343,7 @@ func checkForkFlags(flags uint64) error {
 	rest := flags &^ (cloneHostFlags | cloneIgnored | CLONE_SETTLS | CLONE_PARENT_SETTID |
 		CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PIDFD)
 	// CLONE_VM|CLONE_VFORK is posix_spawn's: the child only sets up and
-	// executes, so a copy serves (as vfork).
+	// executes, with its writes handed back to the parent (as vfork).
 	if rest&CLONE_VFORK != 0 {
 		rest &^= CLONE_VFORK | CLONE_VM
 	}
@@ -395,6 +443,11 @@ func Resume(fd int) (Resumed, int, error) {
 	if st.VforkFD > 0 {
 		unix.CloseOnExec(st.VforkFD)
 		p.Reserve(st.VforkFD)
+	}
+	if st.VforkMem > 0 {
+		unix.CloseOnExec(st.VforkMem)
+		p.Reserve(st.VforkMem)
+		p.vforkMem = st.VforkMem
 	}
 	for _, fd := range runtimeFDs {
 		p.Reserve(fd)
