@@ -7,12 +7,9 @@
 // SIGUSR1 blocked and pending and SIGUSR2 ignored, none may die, and the
 // last one gets SIGUSR1 once it unblocks it.
 // qemu-user loses the ignored and blocked signals in the same way xemu did
-// (killed by SIGUSR2 or SIGUSR1), so the program checks itself. Dynamic
-// only for now: the static armhf Thumb build, hit by signals from its
-// first instruction, starts its new images as if without arguments (an
-// interrupted Thumb start-up resumed wrongly; open, see the session notes).
+// (killed by SIGUSR2 or SIGUSR1), so the program checks itself.
 // xemu-test: oracle=self
-// xemu-test: modes=dynamic
+// xemu-test: modes=static,dynamic
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
