@@ -131,7 +131,8 @@ func (s *AddressSpace) SetMmapTop(a GuestAddr) {
 	s.setMmapTopLocked(a)
 }
 
-// BackingFDs are the descriptors behind the space's shared anonymous memory.
+// BackingFDs are the descriptors behind the space's shared anonymous memory
+// and the fork snapshots behind its private memory.
 func (s *AddressSpace) BackingFDs() []int {
 	s.lock()
 	defer s.unlock()

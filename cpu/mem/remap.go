@@ -17,6 +17,19 @@ func (s *AddressSpace) remapLocked(old GuestAddr, oldLen, newLen uint64, mayMove
 	if m == nil || uint64(old)+oldLen > uint64(m.End) || !s.inside(old, oldLen) {
 		return 0, unix.EFAULT
 	}
+	if m.SnapFD > 0 && newLen > oldLen {
+		// Grown, the mapping would reach further into its snapshot (or
+		// past its end), where Linux gives new anonymous memory: the pages
+		// moved become the process's own first.
+		s.splitAt(m, old)
+		m = s.maps.find(old)
+		s.splitAt(m, old+GuestAddr(oldLen))
+		m = s.maps.find(old)
+		if err := s.unsnap(m, true); err != nil {
+			return 0, err
+		}
+		s.sweepBackings()
+	}
 	if fixed {
 		if uint64(newAddr)%PageSize != 0 || !s.inside(newAddr, newLen) {
 			return 0, unix.EINVAL
@@ -135,6 +148,9 @@ func (s *AddressSpace) move(m *Mapping, old GuestAddr, oldLen, newLen uint64, ds
 	if m.hasOffset() {
 		moved.Offset = m.Offset + uint64(old-m.Start)
 	}
+	if m.SnapFD > 0 {
+		moved.SnapOff = m.SnapOff + uint64(old-m.Start)
+	}
 	// Drop the old range from the guest's view; its arena slot was moved, so it
 	// must not be released twice.
 	s.splitAt(m, old)
@@ -195,7 +211,7 @@ func (s *AddressSpace) brkLocked(want GuestAddr) GuestAddr {
 func (s *AddressSpace) mergeHeap(a GuestAddr) {
 	m := s.maps.find(a)
 	prev := s.maps.find(a - 1)
-	if m == nil || prev == nil || prev.Name != "[heap]" || prev.Prot != m.Prot ||
+	if m == nil || prev == nil || prev.Name != "[heap]" || prev.Prot != m.Prot || prev.SnapFD != 0 || m.SnapFD != 0 ||
 		prev.Phys+uint64(prev.End-prev.Start) != m.Phys {
 		return
 	}

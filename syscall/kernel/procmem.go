@@ -65,6 +65,14 @@ func (t *Task) PagemapRead(fd int, n uint64, off int64) ([]byte, error) {
 			if _, err := unix.Pread(host, span, int64(r.Host/mem.PageSize*pagemapEntry)); err != nil {
 				return nil, err
 			}
+			if r.Map != nil && r.Map.SnapFD > 0 {
+				// A fork child's inherited anonymous memory is its fork
+				// snapshot mapped privately on the host (cpu/mem/fork.go):
+				// for the guest its pages are anonymous, not a file's.
+				for i := 0; i+pagemapEntry <= len(span); i += pagemapEntry {
+					span[i+7] &^= 1 << (61 - 56) // PM_FILE
+				}
+			}
 		}
 	}
 	if advance {

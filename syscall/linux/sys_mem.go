@@ -125,6 +125,13 @@ var madviseAllowed = map[int]bool{
 	22: true, 23: true,
 }
 
+// madvise advice (include/uapi/asm-generic/mman-common.h).
+const (
+	madvDontneed   = 4
+	madvFree       = 8
+	madvWipeonfork = 18
+)
+
 func madvise(t *kernel.Task, a kernel.Args) (uint64, error) {
 	advice := a.Int(2)
 	if !madviseAllowed[advice] || uint64(a.Addr(0))%mem.PageSize != 0 {
@@ -132,6 +139,20 @@ func madvise(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	if a.U64(1) == 0 {
 		return 0, nil
+	}
+	// A fork child's inherited memory is a private mapping of its snapshot
+	// on the host: where anonymous memory behaves otherwise (DONTNEED and
+	// FREE zero it; WIPEONFORK is refused for file mappings), it becomes
+	// the process's own anonymous memory first.
+	switch advice {
+	case madvDontneed, madvFree:
+		if err := t.P.Mem.Anonymize(a.Addr(0), a.U64(1), false); err != nil {
+			return 0, err
+		}
+	case madvWipeonfork:
+		if err := t.P.Mem.Anonymize(a.Addr(0), a.U64(1), true); err != nil {
+			return 0, err
+		}
 	}
 	// Like Linux, advice applies to the mapped pieces of a range with holes,
 	// and the holes are reported afterwards (MADV_DONTNEED still zeroes).
