@@ -42,6 +42,9 @@
 //     honour an Interrupt that arrived while uc_emu_start was resetting its stop
 //     flags (engine.c), by stopping on the engine's own thread before any code
 //     runs.
+//  (busfault.c wraps the memory helpers, and gen_intermediate_code here notes
+//  that a block is being translated, so that a host SIGBUS on guest memory
+//  becomes the guest's fault at its instruction.)
 //
 // Private facts relied on, all of this build (x86-64 host), read in the 2.1.4
 // source (tag v2.1.4, commit 8028ec43) and confirmed in `objdump -dr` of the
@@ -122,6 +125,7 @@ typedef uint32_t target_ulong_arm;
   void __real_tlb_reset_dirty_by_vaddr_##T(void *cpu, target_ulong_##T start,  \
                                            target_ulong_##T length);           \
   int __real_cpu_exec_##T(void *uc, void *cpu);                                \
+  static void translate_##T(void *cpu, void *tb, int max_insns);               \
   void *tcg_temp_new_internal_##T(void *s, int type, bool local);              \
   void tcg_temp_free_internal_##T(void *s, void *temp);                        \
   void *gen_new_label_##T(void *s);                                            \
@@ -211,6 +215,13 @@ static inline void count(uint64_t *c) {
   }                                                                            \
                                                                                \
   void __wrap_gen_intermediate_code_##T(void *cpu, void *tb, int max_insns) {  \
+    /* A host fault while translating is a fetch of the guest's code. */       \
+    xemu_guest.translating = 1;                                                \
+    translate_##T(cpu, tb, max_insns);                                         \
+    xemu_guest.translating = 0;                                                \
+  }                                                                            \
+                                                                               \
+  static void translate_##T(void *cpu, void *tb, int max_insns) {              \
     const struct target_facts *f = &facts[A];                                  \
     block_exit.label = NULL;                                                   \
     if (!xemu_wrap_parallel[A]) {                                              \
@@ -269,22 +280,37 @@ int xemu_wrap_xchg[2] = {1, 1};
 uint64_t xemu_wrap_xchg_calls[2];
 
 #define XCHG_WRAPPER(T, A, SFX, TYPE, ADDR)                                    \
-  TYPE __real_helper_atomic_xchg##SFX##_##T(void *env, ADDR addr, TYPE val,    \
-                                            uint32_t oi);                      \
-  TYPE helper_atomic_cmpxchg##SFX##_##T(void *env, ADDR addr, TYPE cmpv,       \
-                                        TYPE newv, uint32_t oi);               \
+  TYPE helper_atomic_xchg##SFX##_mmu_##T(void *env, ADDR addr, TYPE val,       \
+                                         uint32_t oi, uintptr_t ra);           \
+  TYPE helper_atomic_cmpxchg##SFX##_mmu_##T(void *env, ADDR addr, TYPE cmpv,   \
+                                            TYPE newv, uint32_t oi,            \
+                                            uintptr_t ra);                     \
   TYPE __wrap_helper_atomic_xchg##SFX##_##T(void *env, ADDR addr, TYPE val,    \
                                             uint32_t oi) {                     \
-    if (!xemu_wrap_xchg[A])                                                    \
-      return __real_helper_atomic_xchg##SFX##_##T(env, addr, val, oi);        \
-    count(&xemu_wrap_xchg_calls[A]);                                           \
+    /* What GETPC gives the helper called from translated code: a fault      \
+       restores the guest state of the SWP itself (busfault.c). */             \
+    uintptr_t ra = (uintptr_t)__builtin_return_address(0);                     \
+    uintptr_t outer = xemu_guest.helper_ra;                                    \
+    if (!outer) {                                                              \
+      xemu_guest.helper_ra = ra;                                               \
+      xemu_guest.helper_addr = addr;                                           \
+    }                                                                          \
     TYPE old = 0;                                                              \
+    if (!xemu_wrap_xchg[A]) {                                                  \
+      old = helper_atomic_xchg##SFX##_mmu_##T(env, addr, val, oi, ra);         \
+      xemu_guest.helper_ra = outer;                                            \
+      return old;                                                              \
+    }                                                                          \
+    count(&xemu_wrap_xchg_calls[A]);                                           \
     for (;;) {                                                                 \
-      TYPE cur = helper_atomic_cmpxchg##SFX##_##T(env, addr, old, val, oi);    \
+      TYPE cur =                                                               \
+          helper_atomic_cmpxchg##SFX##_mmu_##T(env, addr, old, val, oi, ra);   \
       if (cur == old)                                                          \
-        return old;                                                            \
+        break;                                                                 \
       old = cur;                                                               \
     }                                                                          \
+    xemu_guest.helper_ra = outer;                                              \
+    return old;                                                                \
   }
 
 XCHG_WRAPPER(aarch64, 0, b, uint32_t, uint64_t)
@@ -312,6 +338,11 @@ void xemu_set_dczva(xemu_engine *x) {
   uint32_t *dcz = (uint32_t *)(cpu + facts[0].cpu_env + 0x33b0);
   if (*dcz == 4)
     *dcz = 7; // 4 << 7 = 512 bytes
+}
+
+void *xemu_uc_cpu(uc_engine *uc) {
+  char *cpu = ptr_at(uc, UC_CPU);
+  return cpu && ptr_at(cpu, CPU_UC) == (void *)uc ? cpu : NULL;
 }
 
 uint64_t xemu_invalid_addr(uc_engine *uc) {

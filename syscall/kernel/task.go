@@ -317,7 +317,7 @@ func (t *Task) run(pc uint64) (int, error) {
 		case cpu.StopFault:
 			// A file mapped before it grew: the page is there now, and
 			// the access is simply made again.
-			if stop.Fault.Mapped && t.P.Mem.FileGrew(mem.GuestAddr(stop.Fault.Addr)) {
+			if stop.Fault.Mapped && !stop.Fault.Bus && t.P.Mem.FileGrew(mem.GuestAddr(stop.Fault.Addr)) {
 				break
 			}
 			si, fi, why := t.faultSignal(stop.Fault)
@@ -366,7 +366,15 @@ func (t *Task) faultSignal(f cpu.Fault) (abi.SigInfo, faultInfo, string) {
 		si.Code = abi.SEGV_ACCERR
 	}
 	why := f.String()
-	if m, ok := t.P.Mem.Find(mem.GuestAddr(f.Addr)); ok && f.Mapped && mem.GuestAddr(f.Addr) >= m.EOF() {
+	if f.Bus {
+		// The host's SIGBUS: the file was truncated under the mapping.
+		name := "a file mapping"
+		if m, ok := t.P.Mem.Find(mem.GuestAddr(f.Addr)); ok {
+			name = m.Name
+		}
+		si = abi.SigInfo{Signo: abi.SIGBUS, Code: abi.BUS_ADRERR, Addr: f.Addr}
+		why = fmt.Sprintf("bus error: access at %#x past the end of %s", f.Addr, name)
+	} else if m, ok := t.P.Mem.Find(mem.GuestAddr(f.Addr)); ok && f.Mapped && mem.GuestAddr(f.Addr) >= m.EOF() {
 		si = abi.SigInfo{Signo: abi.SIGBUS, Code: abi.BUS_ADRERR, Addr: f.Addr}
 		why = fmt.Sprintf("bus error: access at %#x past the end of %s", f.Addr, m.Name)
 	}
