@@ -10,8 +10,9 @@
 // Cases: a page the CPU has already used (its translation is cached, so the
 // access is made by translated code), a page never touched (the access goes
 // through the emulator's slow path), MAP_SHARED and MAP_PRIVATE, loads,
-// stores, an atomic add, memset (DC ZVA on AArch64), a second thread, and a
-// child with the default action. qemu-user reports host addresses or the
+// stores, an atomic add, memset (DC ZVA on AArch64), an instruction fetch
+// (SIGBUS with si_addr and PC the instruction's address), a second thread,
+// and a child with the default action. qemu-user reports host addresses or the
 // wrong signal for some of these, so the program checks itself.
 // xemu-test: oracle=self
 #define _GNU_SOURCE
@@ -126,6 +127,7 @@ static void store_a_at(void *p) { do_store_a(p, 0x5a5a); }
 static void store_b_at(void *p) { do_store_b(p, 0xa5a5); }
 static void memset_at(void *p) { memset(p, 0, PG); }
 static void atomic_at(void *p) { __atomic_fetch_add((int *)p, 1, __ATOMIC_SEQ_CST); }
+static void call_at(void *p) { ((void (*)(void))p)(); }
 
 static void *thread_main(void *arg) {
 	(void)arg;
@@ -147,9 +149,19 @@ int main(void) {
 	memset(fill, 'x', sizeof fill);
 	if (write(fd, fill, sizeof fill) != (ssize_t)sizeof fill)
 		return 3;
+	// A return instruction at the start of the last page, mapped executable
+	// and never run before the truncation.
+#ifdef __aarch64__
+	unsigned ret = 0xd65f03c0; // ret
+#else
+	unsigned ret = 0xe12fff1e; // bx lr (ARM state: the address is even)
+#endif
+	if (pwrite(fd, &ret, 4, 3 * PG) != 4)
+		return 3;
+	char *code = mmap(NULL, PG, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 3 * PG);
 	shared = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	priv = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-	if (shared == MAP_FAILED || priv == MAP_FAILED)
+	if (shared == MAP_FAILED || priv == MAP_FAILED || code == MAP_FAILED)
 		return 4;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -191,6 +203,8 @@ int main(void) {
 	check("memset of a whole page: one SIGBUS in that page", caught == 1 && caught_code == BUS_ADRERR &&
 								      caught_addr >= (uintptr_t)(shared + 2 * PG) &&
 								      caught_addr < (uintptr_t)(shared + 3 * PG));
+
+	expect_bus("instruction fetch", call_at, code, (uintptr_t)code, (uintptr_t)code);
 
 	pthread_t th;
 	if (pthread_create(&th, NULL, thread_main, NULL) != 0)
