@@ -144,11 +144,15 @@ int xemu_guest_bus_fault(siginfo_t *si, void *ucontext) {
   x->fault_access = access;
   x->fault_mapped = 1;
   x->fault_bus = 1;
-  xemu_guest_reset();
-  uc_emu_stop(x->uc);
   // The handler runs with every signal blocked; cpu_exec's sigsetjmp keeps
   // no mask, so the one the fault interrupted comes back from the frame.
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &uc->uc_sigmask, NULL, 8);
+  xemu_leave_guest(x, cpu);
+}
+
+void xemu_leave_guest(xemu_engine *x, void *cpu) {
+  xemu_guest_reset();
+  uc_emu_stop(x->uc);
   if (x->arch == 0)
     cpu_loop_exit_aarch64(cpu);
   cpu_loop_exit_arm(cpu);

@@ -143,6 +143,15 @@ extern int xemu_bus_recover[2];
 // it is not a fault of guest code on guest memory; otherwise it never
 // returns (the engine stops with a fault at the guest instruction).
 int xemu_guest_bus_fault(siginfo_t *si, void *ucontext);
+// Stops the engine and leaves to cpu_exec (a longjmp, as every guest
+// exception does) from a helper, the translator or the SIGBUS handler: x's
+// stop fields say why, and uc_emu_start returns.
+void xemu_leave_guest(xemu_engine *x, void *cpu) __attribute__((noreturn));
+// tcgwrap.c: a block about to be translated at a misaligned PC (AArch64: not
+// a multiple of 4; ARM state: bit 1 set) stops the engine with the PC
+// alignment fault Linux reports (XSTOP_INTERRUPT, intno 3), per target;
+// Unicorn 2.1.4 (QEMU 5.0) would decode the bytes there.
+extern int xemu_pc_align[2];
 // tcgwrap.c: the engine's CPUState, from a private offset that
 // xemu_wrap_verify checks.
 void *xemu_uc_cpu(uc_engine *uc);

@@ -42,6 +42,10 @@ type Caps struct {
 	// with a Fault (Bus) at the guest instruction; without it the SIGBUS
 	// ends xemu.
 	BusFault bool
+	// PCAlignment: a branch to a misaligned PC stops the engine with a
+	// prefetch abort there (Linux's SIGBUS/BUS_ADRALN) instead of running
+	// the bytes at that address.
+	PCAlignment bool
 	// SelfTest is how long the self-test took.
 	SelfTest time.Duration
 	// Failures names each check that failed ("arm: parallel: ...").
@@ -49,8 +53,8 @@ type Caps struct {
 }
 
 func (c Caps) String() string {
-	s := fmt.Sprintf("no-access-check=%v inline-block-check=%v parallel=%v atomic-swap=%v bus-fault=%v self-test=%v",
-		c.NoAccessCheck, c.InlineBlockCheck, c.Parallel, c.AtomicSwap, c.BusFault, c.SelfTest.Round(10*time.Microsecond))
+	s := fmt.Sprintf("no-access-check=%v inline-block-check=%v parallel=%v atomic-swap=%v bus-fault=%v pc-alignment=%v self-test=%v",
+		c.NoAccessCheck, c.InlineBlockCheck, c.Parallel, c.AtomicSwap, c.BusFault, c.PCAlignment, c.SelfTest.Round(10*time.Microsecond))
 	if len(c.Failures) > 0 {
 		s += " failed: " + strings.Join(c.Failures, "; ")
 	}
@@ -121,6 +125,7 @@ func Capabilities() Caps {
 		c.Parallel = c.Parallel && ac.Parallel
 		c.AtomicSwap = c.AtomicSwap && ac.AtomicSwap
 		c.BusFault = c.BusFault && ac.BusFault
+		c.PCAlignment = c.PCAlignment && ac.PCAlignment
 		c.SelfTest += ac.SelfTest
 		c.Failures = append(c.Failures, ac.Failures...)
 	}
@@ -138,6 +143,7 @@ func (a *Arch) Capabilities() Caps {
 		Parallel:         C.xemu_wrap_parallel[a.id] != 0,
 		AtomicSwap:       C.xemu_wrap_parallel[a.id] != 0 && C.xemu_wrap_xchg[a.id] != 0,
 		BusFault:         C.xemu_bus_recover[a.id] != 0,
+		PCAlignment:      C.xemu_pc_align[a.id] != 0,
 		SelfTest:         t.took,
 		Failures:         t.failures,
 	}
@@ -234,6 +240,7 @@ func disable(id int, noAccess, block, parallel bool) {
 	// architecture whose check never ran does not recover.
 	if noAccess && block && parallel {
 		C.xemu_bus_recover[id] = 0
+		C.xemu_pc_align[id] = 0
 	}
 	if noAccess {
 		C.xemu_wrap_no_access_check[id] = 0
@@ -324,6 +331,13 @@ func selfTestArch(a *Arch) (failures []string) {
 	if why := selfTestBus(a, e, s); why != "" {
 		C.xemu_bus_recover[id] = 0
 		fail("bus fault: %s", why)
+	}
+
+	// A misaligned PC (a branch's target) is a prefetch abort at that PC.
+	misaligned := uint64(selfTestCodeAt + 2)
+	if stop := e.Run(misaligned); stop.Kind != StopException || stop.Intno != 3 || stop.PC != misaligned {
+		C.xemu_pc_align[id] = 0
+		fail("pc alignment: got %+v", stop)
 	}
 
 	// A chained load/store loop, stopped from another thread: the per-access

@@ -174,6 +174,38 @@ static inline void count(uint64_t *c) {
   __atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
 }
 
+int xemu_pc_align[2] = {1, 1};
+
+// QEMU 5.0 has no PC alignment check (QEMU 6.2 added it): a branch to a
+// misaligned address runs whatever the bytes there decode to. Linux (arm64's
+// do_sp_pc_abort, for AArch64 and AArch32 tasks alike) sends SIGBUS/
+// BUS_ADRALN with the misaligned PC, and the branch has been taken. Every
+// new PC is the start of a block, so checking each block before it is
+// translated finds them; the engine stops with the PC there, as a prefetch
+// abort (EXCP_PREFETCH_ABORT).
+static void check_pc_alignment(void *cpu) {
+  xemu_engine *x = xemu_current;
+  if (!x || ptr_at(cpu, CPU_UC) != (void *)x->uc)
+    return;
+  uint64_t pc = 0;
+  if (x->arch == 0) {
+    uc_reg_read(x->uc, UC_ARM64_REG_PC, &pc);
+    if (!(pc & 3))
+      return;
+  } else {
+    uint32_t pc32 = 0, cpsr = 0;
+    uc_reg_read(x->uc, UC_ARM_REG_PC, &pc32);
+    if (!(pc32 & 2))
+      return;
+    uc_reg_read(x->uc, UC_ARM_REG_CPSR, &cpsr);
+    if (cpsr & (1u << 5)) // Thumb: halfword instructions
+      return;
+  }
+  x->stop = XSTOP_INTERRUPT;
+  x->intno = 3;
+  xemu_leave_guest(x, cpu);
+}
+
 #define TARGET_WRAPPERS(T, A)                                                  \
   void __wrap_tcg_gen_callN_##T(void *s, void *func, void *ret, int nargs,     \
                                 void **args) {                                 \
@@ -215,6 +247,8 @@ static inline void count(uint64_t *c) {
   }                                                                            \
                                                                                \
   void __wrap_gen_intermediate_code_##T(void *cpu, void *tb, int max_insns) {  \
+    if (xemu_pc_align[A])                                                      \
+      check_pc_alignment(cpu);                                                 \
     /* A host fault while translating is a fetch of the guest's code. */       \
     xemu_guest.translating = 1;                                                \
     translate_##T(cpu, tb, max_insns);                                         \
