@@ -367,6 +367,7 @@ func Resume(fd int) (Resumed, int, error) {
 	if err := space.Restore(st.Mem, fd, st.DataBase); err != nil {
 		return info, 0, err
 	}
+	p.SyncMemoryRules()
 	// The guest's descriptors the fork child kept open across its exec are
 	// close-on-exec again, as the guest had them.
 	if err := restoreCloseOnExec(fd, st.DataBase-forkFDListSize); err != nil {

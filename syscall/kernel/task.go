@@ -576,6 +576,29 @@ func (p *Process) reservedFD(fd int) bool { return fd >= p.minReserved && p.Rese
 
 type Rlimit struct{ Cur, Max uint64 }
 
+// include/uapi/asm-generic/resource.h, the same on ARM and AArch64, and
+// include/uapi/linux/personality.h.
+const (
+	RlimitData      = 2
+	RlimitAS        = 9
+	ReadImpliesExec = 0x0400000
+)
+
+// SyncMemoryRules hands the address space what the guest's limits and
+// personality say about its memory: RLIMIT_AS and RLIMIT_DATA, checked when
+// a mapping grows, and READ_IMPLIES_EXEC.
+func (p *Process) SyncMemoryRules() {
+	l := mem.Limits{AS: mem.Unlimited, Data: mem.Unlimited}
+	if r := p.Limits[RlimitAS]; r != nil {
+		l.AS = r.Cur
+	}
+	if r := p.Limits[RlimitData]; r != nil {
+		l.Data = r.Cur
+	}
+	p.Mem.SetLimits(l)
+	p.Mem.SetReadImpliesExec(p.Personality&ReadImpliesExec != 0)
+}
+
 // CheckFD refuses the emulator's own descriptors.
 func (t *Task) CheckFD(fd int) error {
 	if t.P.reservedFD(fd) {
