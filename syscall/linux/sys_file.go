@@ -119,9 +119,9 @@ func closeRange(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if flags&unix.CLOSE_RANGE_UNSHARE == 0 && flags&unix.CLOSE_RANGE_CLOEXEC == 0 {
 		t.P.Dirs.CloseRange(first, last)
 	}
-	// Close around the emulator's own descriptors.
+	// Close around the emulator's own descriptors, in increasing order.
 	lo := first
-	for fd := range t.P.Reserved {
+	for _, fd := range t.P.ReservedFDs() {
 		f := uint64(fd)
 		if f < first || f > last {
 			continue

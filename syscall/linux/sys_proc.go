@@ -403,10 +403,10 @@ func prctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if i := bytes.IndexByte(name[:], 0); i >= 0 {
 			clear(name[i:])
 		}
-		t.Name = name
+		t.SetName(name)
 		return 0, nil
 	case prGetName:
-		name := t.Name
+		name := t.Name()
 		if name[0] == 0 {
 			name = commName(t.P)
 		}
