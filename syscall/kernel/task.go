@@ -129,6 +129,10 @@ type Config struct {
 	Exec ExecOptions
 	// Mask and Ignored are the signal state an execve hands over.
 	Mask, Ignored SigSet
+	// Limits are the resource limits xemu keeps for the guest (RLIMIT_AS,
+	// RLIMIT_DATA, RLIMIT_STACK) as an execve hands them over; nil: the
+	// defaults.
+	Limits map[int]*Rlimit
 	// NoRandomize disables address-space randomization (setarch -R).
 	NoRandomize bool
 	// ExitAfter: the caller ends the host process as soon as Run returns,
@@ -182,7 +186,7 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 		}
 	}
 	p = &Process{ABI: abi, Mem: space, FS: &guestfs.FS{Sysroot: cfg.Sysroot, Exe: cfg.Exe},
-		ExePath: f.Path, Argv: cfg.Argv, Strace: cfg.Strace}
+		ExePath: f.Path, Argv: cfg.Argv, Strace: cfg.Strace, Limits: cfg.Limits}
 	p.initThreads()
 	if cfg.StraceFD > 0 {
 		p.Reserve(cfg.StraceFD)
@@ -238,6 +242,9 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	if err := p.mapSigTrampoline(); err != nil {
 		return 0, fmt.Errorf("mapping the signal return page: %w", err)
 	}
+	// Limits the previous program set apply from here on (the program's
+	// own image is mapped whatever they say).
+	p.SyncMemoryRules()
 	if err := catchHostSignals(p); err != nil {
 		return 0, fmt.Errorf("catching signals: %w", err)
 	}

@@ -4,7 +4,8 @@
 // private writable mappings (the heap included, the stack aside) past
 // RLIMIT_DATA, fails with ENOMEM; shared and read-only mappings are not data;
 // what MAP_FIXED replaces is not counted twice; a fork child inherits the
-// limits. qemu-user ignores both limits, so the program checks itself.
+// limits, and they survive execve. qemu-user ignores both limits, so the
+// program checks itself.
 // xemu-test: oracle=self
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,8 +49,22 @@ static void *anon(size_t n, int prot, int flags) {
 	return mmap(NULL, n, prot, flags | MAP_ANONYMOUS, -1, 0);
 }
 
-int main(void) {
+// Run by execve with the limits set: they still hold.
+static int after_exec(void) {
+	struct rlimit as, data;
+	if (getrlimit(RLIMIT_AS, &as) != 0 || getrlimit(RLIMIT_DATA, &data) != 0)
+		return 2;
+	if (as.rlim_cur == RLIM_INFINITY || data.rlim_cur != 64 * MiB)
+		return 3;
+	if (!enomem(anon(64 * MiB, PROT_READ, MAP_PRIVATE)) || !maps_ok(anon(4 * MiB, PROT_READ, MAP_PRIVATE)))
+		return 4;
+	return 0;
+}
+
+int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc > 1 && strcmp(argv[1], "after-exec") == 0)
+		return after_exec();
 	struct rlimit r = {RLIM_INFINITY, RLIM_INFINITY};
 
 	// RLIMIT_AS: 32 MiB above what is mapped now.
@@ -95,6 +110,24 @@ int main(void) {
 	check("DATA: 128 MiB shared is not data", maps_ok(sh));
 	errno = 0;
 	check("DATA: brk by 128 MiB fails", sbrk(128 * MiB) == (void *)-1 && errno == ENOMEM);
-	check("DATA: 8 MiB private writable fits", maps_ok(anon(8 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE)));
+	void *small = anon(8 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	check("DATA: 8 MiB private writable fits", maps_ok(small));
+
+	// Both survive execve (the new program maps about what this one did at
+	// its start).
+	munmap(ro, 128 * MiB);
+	munmap(sh, 128 * MiB);
+	munmap(small, 8 * MiB);
+	r.rlim_cur = mapped_bytes() + 32 * MiB;
+	setrlimit(RLIMIT_AS, &r);
+	child = fork();
+	if (child == 0) {
+		execl("/proc/self/exe", argv[0], "after-exec", (char *)NULL);
+		_exit(99);
+	}
+	waitpid(child, &status, 0);
+	check("both limits survive execve", WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		printf("  (status %#x)\n", status);
 	return failures ? 1 : 0;
 }
