@@ -6,11 +6,11 @@ import "testing"
 func TestCapabilities(t *testing.T) {
 	c := Capabilities()
 	t.Logf("capabilities: %v", c)
-	if !c.NoAccessCheck || !c.InlineBlockCheck || !c.Parallel || !c.AtomicSwap || len(c.Failures) > 0 {
+	if !c.NoAccessCheck || !c.InlineBlockCheck || !c.Parallel || !c.AtomicSwap || !c.BusFault || !c.PCAlignment || len(c.Failures) > 0 {
 		t.Fatalf("self-test failed on the pinned Unicorn: %v", c)
 	}
 	for _, a := range []*Arch{AArch64, ARM} {
-		if ac := a.Capabilities(); !ac.NoAccessCheck || !ac.InlineBlockCheck || !ac.Parallel || ac.SelfTest == 0 {
+		if ac := a.Capabilities(); !ac.NoAccessCheck || !ac.InlineBlockCheck || !ac.Parallel || !ac.BusFault || !ac.PCAlignment || ac.SelfTest == 0 {
 			t.Errorf("%s: %v", a.Name, ac)
 		}
 	}

@@ -132,6 +132,15 @@ static bool trap_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
   return false;
 }
 
+// Around a call into Go from a hook: a host SIGBUS while Go runs is Go's
+// (busfault.c), and what an exception left noted is forgotten (the helper or
+// translation it interrupted is over).
+static inline void go_call_begin(void) {
+  xemu_guest_reset();
+  xemu_guest.in_guest = 0;
+}
+static inline void go_call_end(void) { xemu_guest.in_guest = 1; }
+
 static void intr_hook(uc_engine *uc, uint32_t intno, void *user) {
   xemu_engine *x = user;
   if (intno == 2) {
@@ -156,7 +165,9 @@ static void intr_hook(uc_engine *uc, uint32_t intno, void *user) {
       x->sc_args[i] = 0;
     x->sc_guess = n;
     x->sc_keep_regs = 0;
+    go_call_begin();
     xemuGoSyscall(x->id);
+    go_call_end();
     if (!x->sc_keep_regs)
       uc_reg_write(uc, x->sc_ret_reg, &x->sc_ret);
     // An Interrupt sent while the handler ran is reported right after it
@@ -167,7 +178,10 @@ static void intr_hook(uc_engine *uc, uint32_t intno, void *user) {
     return;
   }
   x->intno = intno;
-  if (xemuGoInterrupt(x->id, intno)) {
+  go_call_begin();
+  int stop = xemuGoInterrupt(x->id, intno);
+  go_call_end();
+  if (stop) {
     if (x->stop == XSTOP_NONE)
       x->stop = XSTOP_INTERRUPT;
     uc_emu_stop(uc);
@@ -187,8 +201,11 @@ static uint32_t sys_hook(uc_engine *uc, uc_arm64_reg reg,
   if (cp->crn == 7 && cp->crm == 5 && cp->op1 == 3 && cp->op2 == 1) {
     uint64_t va = cp->val & ~63ULL;
     uint64_t pte = pt_lookup(x->pt_root, va);
-    if ((pte & XPTE_SHARED) || ((pte & XPTE_PRESENT) && x->ivau_to_go))
+    if ((pte & XPTE_SHARED) || ((pte & XPTE_PRESENT) && x->ivau_to_go)) {
+      go_call_begin();
       xemuGoCodeAlias(x->id, va);
+      go_call_end();
+    }
     else if (pte & XPTE_PRESENT)
       xemu_invalidate_code(x, va, va + 64);
   }
@@ -289,6 +306,8 @@ xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
   x->grow_left = 16;
   x->pt_root = (uint64_t *)pt_root;
   x->trap_base = trap_base;
+  x->arena = arena;
+  x->arena_size = arena_size;
   uc_arch a = arch == 0 ? UC_ARCH_ARM64 : UC_ARCH_ARM;
   *err = uc_open(a, UC_MODE_ARM, &x->uc);
   if (*err)
@@ -390,6 +409,7 @@ int xemu_take_interrupt(xemu_engine *x) {
 uc_err xemu_run(xemu_engine *x, uint64_t pc) {
   x->stop = XSTOP_NONE;
   x->wfault = 0;
+  x->fault_bus = 0;
   if (xemu_take_interrupt(x)) {
     // Pending from before this run: report it having executed nothing.
     x->stop = XSTOP_INTERRUPTED;
@@ -400,9 +420,13 @@ uc_err xemu_run(xemu_engine *x, uint64_t pc) {
   uint64_t until = x->arch == 0 ? ~0ULL : 0xffffffffULL;
   for (;;) {
     xemu_current = x;
+    xemu_guest_reset();
+    xemu_guest.in_guest = 1;
     __atomic_store_n(&x->running, 1, __ATOMIC_SEQ_CST);
     uc_err err = uc_emu_start(x->uc, pc, until, 0, 0);
     __atomic_store_n(&x->running, 0, __ATOMIC_SEQ_CST);
+    xemu_guest.in_guest = 0;
+    xemu_guest_reset();
     xemu_current = NULL;
     if (err == UC_ERR_EXCEPTION && x->wfault) {
       // A refused write: Unicorn kept the exact address (tcgwrap.c).

@@ -16,6 +16,31 @@ package cpu
 #cgo LDFLAGS: -Wl,--wrap=helper_atomic_xchgl_le_arm -Wl,--wrap=helper_atomic_xchgq_le_arm
 #cgo LDFLAGS: -Wl,--wrap=qht_init -Wl,--wrap=qht_reset_size
 #cgo LDFLAGS: -Wl,--wrap=pthread_create
+// busfault.c: the memory helpers, for a host SIGBUS on guest memory.
+#cgo LDFLAGS: -Wl,--wrap=helper_ret_ldub_mmu_aarch64 -Wl,--wrap=helper_le_lduw_mmu_aarch64 -Wl,--wrap=helper_be_lduw_mmu_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_le_ldul_mmu_aarch64 -Wl,--wrap=helper_be_ldul_mmu_aarch64 -Wl,--wrap=helper_le_ldq_mmu_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_be_ldq_mmu_aarch64 -Wl,--wrap=helper_ret_stb_mmu_aarch64 -Wl,--wrap=helper_le_stw_mmu_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_be_stw_mmu_aarch64 -Wl,--wrap=helper_le_stl_mmu_aarch64 -Wl,--wrap=helper_be_stl_mmu_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_le_stq_mmu_aarch64 -Wl,--wrap=helper_be_stq_mmu_aarch64 -Wl,--wrap=helper_atomic_cmpxchgb_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_cmpxchgw_le_aarch64 -Wl,--wrap=helper_atomic_cmpxchgl_le_aarch64 -Wl,--wrap=helper_atomic_cmpxchgq_le_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_fetch_addb_aarch64 -Wl,--wrap=helper_atomic_fetch_addw_le_aarch64 -Wl,--wrap=helper_atomic_fetch_addl_le_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_fetch_addq_le_aarch64 -Wl,--wrap=helper_atomic_fetch_andb_aarch64 -Wl,--wrap=helper_atomic_fetch_andw_le_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_fetch_andl_le_aarch64 -Wl,--wrap=helper_atomic_fetch_andq_le_aarch64 -Wl,--wrap=helper_atomic_fetch_orb_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_fetch_orw_le_aarch64 -Wl,--wrap=helper_atomic_fetch_orl_le_aarch64 -Wl,--wrap=helper_atomic_fetch_orq_le_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_fetch_xorb_aarch64 -Wl,--wrap=helper_atomic_fetch_xorw_le_aarch64 -Wl,--wrap=helper_atomic_fetch_xorl_le_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_fetch_xorq_le_aarch64 -Wl,--wrap=helper_atomic_fetch_sminb_aarch64 -Wl,--wrap=helper_atomic_fetch_sminw_le_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_fetch_sminl_le_aarch64 -Wl,--wrap=helper_atomic_fetch_sminq_le_aarch64 -Wl,--wrap=helper_atomic_fetch_smaxb_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_fetch_smaxw_le_aarch64 -Wl,--wrap=helper_atomic_fetch_smaxl_le_aarch64 -Wl,--wrap=helper_atomic_fetch_smaxq_le_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_fetch_uminb_aarch64 -Wl,--wrap=helper_atomic_fetch_uminw_le_aarch64 -Wl,--wrap=helper_atomic_fetch_uminl_le_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_fetch_uminq_le_aarch64 -Wl,--wrap=helper_atomic_fetch_umaxb_aarch64 -Wl,--wrap=helper_atomic_fetch_umaxw_le_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_fetch_umaxl_le_aarch64 -Wl,--wrap=helper_atomic_fetch_umaxq_le_aarch64 -Wl,--wrap=helper_dc_zva_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_cmpxchgo_le_mmu_aarch64 -Wl,--wrap=helper_atomic_cmpxchgo_be_mmu_aarch64
+#cgo LDFLAGS: -Wl,--wrap=helper_ret_ldub_mmu_arm -Wl,--wrap=helper_le_lduw_mmu_arm -Wl,--wrap=helper_be_lduw_mmu_arm
+#cgo LDFLAGS: -Wl,--wrap=helper_le_ldul_mmu_arm -Wl,--wrap=helper_be_ldul_mmu_arm -Wl,--wrap=helper_le_ldq_mmu_arm
+#cgo LDFLAGS: -Wl,--wrap=helper_be_ldq_mmu_arm -Wl,--wrap=helper_ret_stb_mmu_arm -Wl,--wrap=helper_le_stw_mmu_arm
+#cgo LDFLAGS: -Wl,--wrap=helper_be_stw_mmu_arm -Wl,--wrap=helper_le_stl_mmu_arm -Wl,--wrap=helper_be_stl_mmu_arm
+#cgo LDFLAGS: -Wl,--wrap=helper_le_stq_mmu_arm -Wl,--wrap=helper_be_stq_mmu_arm -Wl,--wrap=helper_atomic_cmpxchgb_arm
+#cgo LDFLAGS: -Wl,--wrap=helper_atomic_cmpxchgw_le_arm -Wl,--wrap=helper_atomic_cmpxchgl_le_arm -Wl,--wrap=helper_atomic_cmpxchgq_le_arm
 #include "engine.h"
 */
 import "C"
@@ -180,12 +205,18 @@ type Fault struct {
 	Addr   uint64
 	Access mem.Prot // ProtRead, ProtWrite or ProtExec
 	Mapped bool     // the page is mapped but lacks the permission
+	// Bus: the page is mapped and allowed, but the host raised SIGBUS for
+	// it: a page of a file mapping wholly past the end of its file, which
+	// was truncated after it was mapped (Mapped is set too).
+	Bus bool
 }
 
 func (f Fault) String() string {
 	kind := map[mem.Prot]string{mem.ProtRead: "read", mem.ProtWrite: "write", mem.ProtExec: "execute"}[f.Access]
 	why := "unmapped"
-	if f.Mapped {
+	if f.Bus {
+		why = "truncated file page"
+	} else if f.Mapped {
 		why = "protected"
 	}
 	return fmt.Sprintf("%s of %s address %#x at pc %#x", kind, why, f.Addr, f.PC)
@@ -212,10 +243,14 @@ func (e *Engine) Run(pc uint64) Stop {
 	pc = e.PC()
 	switch int(e.c.stop) {
 	case C.XSTOP_FAULT:
-		f := Fault{PC: pc, Addr: uint64(e.c.fault_addr), Mapped: e.c.fault_mapped != 0}
+		f := Fault{PC: pc, Addr: uint64(e.c.fault_addr), Mapped: e.c.fault_mapped != 0, Bus: e.c.fault_bus != 0}
 		f.Access = mem.Prot(e.c.fault_access)
-		// The refused page is in the TLB as a trap entry: drop it.
-		C.xemu_flush_tlb(e.c)
+		// The refused page is in the TLB as a trap entry: drop it. (A page
+		// the host refused has a real entry, which stays: the page is
+		// valid again as soon as its file grows.)
+		if !f.Bus {
+			C.xemu_flush_tlb(e.c)
+		}
 		return Stop{Kind: StopFault, Fault: f, PC: pc}
 	case C.XSTOP_REQUESTED:
 		return Stop{Kind: StopRequested, PC: pc}

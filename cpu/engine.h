@@ -3,6 +3,7 @@
 #ifndef XEMU_ENGINE_H
 #define XEMU_ENGINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <unicorn/unicorn.h>
@@ -41,10 +42,17 @@ typedef struct xemu_engine {
   uint64_t trap_page[XTRAP_SLOTS];
   unsigned trap_next;
 
+  // The host memory behind guest pages (uc_mem_map_ptr'd whole).
+  uintptr_t arena;
+  uint64_t arena_size;
+
   // Why the last uc_emu_start returned.
   int stop;
   int fault_access; // enum xemu_access
   int fault_mapped; // the page is mapped but lacks the permission
+  // The host raised SIGBUS for the access (a file page past the end of a
+  // file truncated after it was mapped; busfault.c).
+  int fault_bus;
   uint64_t fault_addr;
   uint32_t intno;
 
@@ -108,6 +116,45 @@ void xemu_interrupt(xemu_engine *x);
 int xemu_take_interrupt(xemu_engine *x);
 // The engine running uc_emu_start on this thread (tcgwrap.c's cpu_exec wrapper).
 extern __thread xemu_engine *xemu_current;
+
+// busfault.c: a host SIGBUS on guest memory, taken where the guest made the
+// access, becomes the guest's fault.
+//
+// What this thread is doing while uc_emu_start runs, for the signal handler:
+// in_guest is set while Unicorn runs guest code or translates it, and clear
+// while a hook calls Go (Go reads guest memory itself, and its own faults
+// become EFAULT there); helper_ra is the host return address into translated
+// code of the memory helper running now (0: none), helper_addr the guest
+// address it was given; translating is set while a block is translated.
+struct xemu_guest_state {
+  int in_guest;
+  int translating;
+  uintptr_t helper_ra;
+  uint64_t helper_addr;
+};
+extern __thread struct xemu_guest_state xemu_guest;
+// Forgets what an exception (a longjmp out of a helper or the translator)
+// may have left set.
+void xemu_guest_reset(void);
+// Per target: a host SIGBUS on guest memory is turned into the guest's fault
+// (1), or goes to the Go runtime, which ends xemu (0: the self-test failed).
+extern int xemu_bus_recover[2];
+// Called by the host signal handler for a kernel-raised SIGBUS: returns 0 if
+// it is not a fault of guest code on guest memory; otherwise it never
+// returns (the engine stops with a fault at the guest instruction).
+int xemu_guest_bus_fault(siginfo_t *si, void *ucontext);
+// Stops the engine and leaves to cpu_exec (a longjmp, as every guest
+// exception does) from a helper, the translator or the SIGBUS handler: x's
+// stop fields say why, and uc_emu_start returns.
+void xemu_leave_guest(xemu_engine *x, void *cpu) __attribute__((noreturn));
+// tcgwrap.c: a block about to be translated at a misaligned PC (AArch64: not
+// a multiple of 4; ARM state: bit 1 set) stops the engine with the PC
+// alignment fault Linux reports (XSTOP_INTERRUPT, intno 3), per target;
+// Unicorn 2.1.4 (QEMU 5.0) would decode the bytes there.
+extern int xemu_pc_align[2];
+// tcgwrap.c: the engine's CPUState, from a private offset that
+// xemu_wrap_verify checks.
+void *xemu_uc_cpu(uc_engine *uc);
 
 // tcgwrap.c: the link-time wrappers' switches and counters, per target (0 =
 // AArch64, 1 = ARM), and the private facts they rely on.

@@ -31,6 +31,15 @@ static int write_all(int fd, const void *buf, uint64_t len, uint64_t off) {
     if (n < 0) {
       if (errno == EINTR)
         continue;
+      // A page of a file mapping past the end of its file, truncated
+      // since it was mapped: nothing to save there (the next xemu's copy
+      // reads zeros where the guest would get SIGBUS).
+      if (errno == EFAULT && len >= PAGE && ((uintptr_t)p % PAGE) == 0) {
+        p += PAGE;
+        off += PAGE;
+        len -= PAGE;
+        continue;
+      }
       return -1;
     }
     p += n;

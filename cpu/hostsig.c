@@ -108,6 +108,10 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 
 static void handler(int sig, siginfo_t *si, void *uc) {
   int saved = errno;
+  // Guest code touching a file page past the end of its file: the guest's
+  // SIGBUS (does not return).
+  if (sig == SIGBUS && si->si_code > 0)
+    xemu_guest_bus_fault(si, uc);
   // A fault of xemu's own code: the Go runtime's handler reports it.
   if (is_fault(sig) && si->si_code > 0) {
     struct sigaction *p = &previous[sig];
@@ -139,7 +143,9 @@ static void handler(int sig, siginfo_t *si, void *uc) {
   errno = saved;
 }
 
-int xemu_catch_signal(int sig) {
+static pthread_mutex_t catch_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int catch_signal(int sig) {
   // Installed already (at start-up, see above): previous must stay the
   // runtime's handler, not become this one.
   struct sigaction now;
@@ -153,6 +159,18 @@ int xemu_catch_signal(int sig) {
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
   sigfillset(&sa.sa_mask);
   return sigaction(sig, &sa, &previous[sig]);
+}
+
+// Under a lock: the CPU self-test catches SIGBUS on its own thread while the
+// kernel may be catching every signal on another, and two installs at once
+// would each take the other's handler for the runtime's.
+int xemu_catch_signal(int sig) {
+  pthread_mutex_lock(&catch_lock);
+  int r = catch_signal(sig);
+  int e = errno;
+  pthread_mutex_unlock(&catch_lock);
+  errno = e;
+  return r;
 }
 
 int xemu_release_signal(int sig) { return sigaction(sig, &previous[sig], 0); }

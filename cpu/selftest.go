@@ -37,6 +37,15 @@ type Caps struct {
 	// AtomicSwap: SWP is a host atomic exchange (Unicorn's own exchange
 	// helper is a plain load and store).
 	AtomicSwap bool
+	// BusFault: a guest access the host answers with SIGBUS (a file page
+	// past the end of a file truncated under its mapping) stops the engine
+	// with a Fault (Bus) at the guest instruction; without it the SIGBUS
+	// ends xemu.
+	BusFault bool
+	// PCAlignment: a branch to a misaligned PC stops the engine with a
+	// prefetch abort there (Linux's SIGBUS/BUS_ADRALN) instead of running
+	// the bytes at that address.
+	PCAlignment bool
 	// SelfTest is how long the self-test took.
 	SelfTest time.Duration
 	// Failures names each check that failed ("arm: parallel: ...").
@@ -44,8 +53,8 @@ type Caps struct {
 }
 
 func (c Caps) String() string {
-	s := fmt.Sprintf("no-access-check=%v inline-block-check=%v parallel=%v atomic-swap=%v self-test=%v",
-		c.NoAccessCheck, c.InlineBlockCheck, c.Parallel, c.AtomicSwap, c.SelfTest.Round(10*time.Microsecond))
+	s := fmt.Sprintf("no-access-check=%v inline-block-check=%v parallel=%v atomic-swap=%v bus-fault=%v pc-alignment=%v self-test=%v",
+		c.NoAccessCheck, c.InlineBlockCheck, c.Parallel, c.AtomicSwap, c.BusFault, c.PCAlignment, c.SelfTest.Round(10*time.Microsecond))
 	if len(c.Failures) > 0 {
 		s += " failed: " + strings.Join(c.Failures, "; ")
 	}
@@ -115,6 +124,8 @@ func Capabilities() Caps {
 		c.InlineBlockCheck = c.InlineBlockCheck && ac.InlineBlockCheck
 		c.Parallel = c.Parallel && ac.Parallel
 		c.AtomicSwap = c.AtomicSwap && ac.AtomicSwap
+		c.BusFault = c.BusFault && ac.BusFault
+		c.PCAlignment = c.PCAlignment && ac.PCAlignment
 		c.SelfTest += ac.SelfTest
 		c.Failures = append(c.Failures, ac.Failures...)
 	}
@@ -131,6 +142,8 @@ func (a *Arch) Capabilities() Caps {
 		InlineBlockCheck: C.xemu_wrap_inline_block_check[a.id] != 0,
 		Parallel:         C.xemu_wrap_parallel[a.id] != 0,
 		AtomicSwap:       C.xemu_wrap_parallel[a.id] != 0 && C.xemu_wrap_xchg[a.id] != 0,
+		BusFault:         C.xemu_bus_recover[a.id] != 0,
+		PCAlignment:      C.xemu_pc_align[a.id] != 0,
 		SelfTest:         t.took,
 		Failures:         t.failures,
 	}
@@ -223,6 +236,12 @@ func generalReg(a *Arch, n int) Reg {
 }
 
 func disable(id int, noAccess, block, parallel bool) {
+	// Each caller gives up before the bus-fault check, or runs it: an
+	// architecture whose check never ran does not recover.
+	if noAccess && block && parallel {
+		C.xemu_bus_recover[id] = 0
+		C.xemu_pc_align[id] = 0
+	}
 	if noAccess {
 		C.xemu_wrap_no_access_check[id] = 0
 	}
@@ -306,6 +325,19 @@ func selfTestArch(a *Arch) (failures []string) {
 		disable(id, true, true, true)
 		fail("exact store fault: got %+v, want %+v", stop, want)
 		return
+	}
+
+	// A host SIGBUS on guest memory becomes the guest's fault.
+	if why := selfTestBus(a, e, s); why != "" {
+		C.xemu_bus_recover[id] = 0
+		fail("bus fault: %s", why)
+	}
+
+	// A misaligned PC (a branch's target) is a prefetch abort at that PC.
+	misaligned := uint64(selfTestCodeAt + 2)
+	if stop := e.Run(misaligned); stop.Kind != StopException || stop.Intno != 3 || stop.PC != misaligned {
+		C.xemu_pc_align[id] = 0
+		fail("pc alignment: got %+v", stop)
 	}
 
 	// A chained load/store loop, stopped from another thread: the per-access

@@ -42,6 +42,9 @@
 //     honour an Interrupt that arrived while uc_emu_start was resetting its stop
 //     flags (engine.c), by stopping on the engine's own thread before any code
 //     runs.
+//  (busfault.c wraps the memory helpers, and gen_intermediate_code here notes
+//  that a block is being translated, so that a host SIGBUS on guest memory
+//  becomes the guest's fault at its instruction.)
 //
 // Private facts relied on, all of this build (x86-64 host), read in the 2.1.4
 // source (tag v2.1.4, commit 8028ec43) and confirmed in `objdump -dr` of the
@@ -122,6 +125,7 @@ typedef uint32_t target_ulong_arm;
   void __real_tlb_reset_dirty_by_vaddr_##T(void *cpu, target_ulong_##T start,  \
                                            target_ulong_##T length);           \
   int __real_cpu_exec_##T(void *uc, void *cpu);                                \
+  static void translate_##T(void *cpu, void *tb, int max_insns);               \
   void *tcg_temp_new_internal_##T(void *s, int type, bool local);              \
   void tcg_temp_free_internal_##T(void *s, void *temp);                        \
   void *gen_new_label_##T(void *s);                                            \
@@ -170,6 +174,38 @@ static inline void count(uint64_t *c) {
   __atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
 }
 
+int xemu_pc_align[2] = {1, 1};
+
+// QEMU 5.0 has no PC alignment check (QEMU 6.2 added it): a branch to a
+// misaligned address runs whatever the bytes there decode to. Linux (arm64's
+// do_sp_pc_abort, for AArch64 and AArch32 tasks alike) sends SIGBUS/
+// BUS_ADRALN with the misaligned PC, and the branch has been taken. Every
+// new PC is the start of a block, so checking each block before it is
+// translated finds them; the engine stops with the PC there, as a prefetch
+// abort (EXCP_PREFETCH_ABORT).
+static void check_pc_alignment(void *cpu) {
+  xemu_engine *x = xemu_current;
+  if (!x || ptr_at(cpu, CPU_UC) != (void *)x->uc)
+    return;
+  uint64_t pc = 0;
+  if (x->arch == 0) {
+    uc_reg_read(x->uc, UC_ARM64_REG_PC, &pc);
+    if (!(pc & 3))
+      return;
+  } else {
+    uint32_t pc32 = 0, cpsr = 0;
+    uc_reg_read(x->uc, UC_ARM_REG_PC, &pc32);
+    if (!(pc32 & 2))
+      return;
+    uc_reg_read(x->uc, UC_ARM_REG_CPSR, &cpsr);
+    if (cpsr & (1u << 5)) // Thumb: halfword instructions
+      return;
+  }
+  x->stop = XSTOP_INTERRUPT;
+  x->intno = 3;
+  xemu_leave_guest(x, cpu);
+}
+
 #define TARGET_WRAPPERS(T, A)                                                  \
   void __wrap_tcg_gen_callN_##T(void *s, void *func, void *ret, int nargs,     \
                                 void **args) {                                 \
@@ -211,6 +247,15 @@ static inline void count(uint64_t *c) {
   }                                                                            \
                                                                                \
   void __wrap_gen_intermediate_code_##T(void *cpu, void *tb, int max_insns) {  \
+    if (xemu_pc_align[A])                                                      \
+      check_pc_alignment(cpu);                                                 \
+    /* A host fault while translating is a fetch of the guest's code. */       \
+    xemu_guest.translating = 1;                                                \
+    translate_##T(cpu, tb, max_insns);                                         \
+    xemu_guest.translating = 0;                                                \
+  }                                                                            \
+                                                                               \
+  static void translate_##T(void *cpu, void *tb, int max_insns) {              \
     const struct target_facts *f = &facts[A];                                  \
     block_exit.label = NULL;                                                   \
     if (!xemu_wrap_parallel[A]) {                                              \
@@ -269,22 +314,37 @@ int xemu_wrap_xchg[2] = {1, 1};
 uint64_t xemu_wrap_xchg_calls[2];
 
 #define XCHG_WRAPPER(T, A, SFX, TYPE, ADDR)                                    \
-  TYPE __real_helper_atomic_xchg##SFX##_##T(void *env, ADDR addr, TYPE val,    \
-                                            uint32_t oi);                      \
-  TYPE helper_atomic_cmpxchg##SFX##_##T(void *env, ADDR addr, TYPE cmpv,       \
-                                        TYPE newv, uint32_t oi);               \
+  TYPE helper_atomic_xchg##SFX##_mmu_##T(void *env, ADDR addr, TYPE val,       \
+                                         uint32_t oi, uintptr_t ra);           \
+  TYPE helper_atomic_cmpxchg##SFX##_mmu_##T(void *env, ADDR addr, TYPE cmpv,   \
+                                            TYPE newv, uint32_t oi,            \
+                                            uintptr_t ra);                     \
   TYPE __wrap_helper_atomic_xchg##SFX##_##T(void *env, ADDR addr, TYPE val,    \
                                             uint32_t oi) {                     \
-    if (!xemu_wrap_xchg[A])                                                    \
-      return __real_helper_atomic_xchg##SFX##_##T(env, addr, val, oi);        \
-    count(&xemu_wrap_xchg_calls[A]);                                           \
+    /* What GETPC gives the helper called from translated code: a fault      \
+       restores the guest state of the SWP itself (busfault.c). */             \
+    uintptr_t ra = (uintptr_t)__builtin_return_address(0);                     \
+    uintptr_t outer = xemu_guest.helper_ra;                                    \
+    if (!outer) {                                                              \
+      xemu_guest.helper_ra = ra;                                               \
+      xemu_guest.helper_addr = addr;                                           \
+    }                                                                          \
     TYPE old = 0;                                                              \
+    if (!xemu_wrap_xchg[A]) {                                                  \
+      old = helper_atomic_xchg##SFX##_mmu_##T(env, addr, val, oi, ra);         \
+      xemu_guest.helper_ra = outer;                                            \
+      return old;                                                              \
+    }                                                                          \
+    count(&xemu_wrap_xchg_calls[A]);                                           \
     for (;;) {                                                                 \
-      TYPE cur = helper_atomic_cmpxchg##SFX##_##T(env, addr, old, val, oi);    \
+      TYPE cur =                                                               \
+          helper_atomic_cmpxchg##SFX##_mmu_##T(env, addr, old, val, oi, ra);   \
       if (cur == old)                                                          \
-        return old;                                                            \
+        break;                                                                 \
       old = cur;                                                               \
     }                                                                          \
+    xemu_guest.helper_ra = outer;                                              \
+    return old;                                                                \
   }
 
 XCHG_WRAPPER(aarch64, 0, b, uint32_t, uint64_t)
@@ -312,6 +372,11 @@ void xemu_set_dczva(xemu_engine *x) {
   uint32_t *dcz = (uint32_t *)(cpu + facts[0].cpu_env + 0x33b0);
   if (*dcz == 4)
     *dcz = 7; // 4 << 7 = 512 bytes
+}
+
+void *xemu_uc_cpu(uc_engine *uc) {
+  char *cpu = ptr_at(uc, UC_CPU);
+  return cpu && ptr_at(cpu, CPU_UC) == (void *)uc ? cpu : NULL;
 }
 
 uint64_t xemu_invalid_addr(uc_engine *uc) {

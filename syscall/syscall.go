@@ -33,4 +33,6 @@ var (
 	ParseSelfFDs = kernel.ParseSelfFDs
 	KeepProgram  = kernel.KeepProgram
 	ExecEnv      = kernel.ExecEnv
+
+	ParseExecState = kernel.ParseExecState
 )

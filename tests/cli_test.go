@@ -26,6 +26,7 @@ func TestCLIErrors(t *testing.T) {
 	truncated := write("truncated", full[:100])
 	halfSegments := write("half", full[:len(full)/3])
 	script := write("script.txt", []byte("hello\n"))
+	static := write("hello-static", full)
 	cases := []struct {
 		name string
 		args []string
@@ -42,6 +43,7 @@ func TestCLIErrors(t *testing.T) {
 		{"bad flag", []string{"--frobnicate", hello}, 64, "unknown flag"},
 		{"no program", []string{}, 64, "no program given"},
 		{"bad sysroot", []string{"--sysroot", filepath.Join(dir, "nope"), hello}, 64, "not a directory"},
+		{"bad exec state", []string{"--exec-state=mask=0,ignore=0,rlimit9=10:5", static}, 64, "bad limit"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

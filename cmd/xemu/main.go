@@ -302,11 +302,11 @@ func runProgram(o options, args []string, stderr io.Writer) int {
 		cfg.Program = o.execFn
 	}
 	if o.execState != "" {
-		var mask, ignored uint64
-		if _, err := fmt.Sscanf(o.execState, "mask=%x,ignore=%x", &mask, &ignored); err != nil {
+		mask, ignored, limits, err := syscall.ParseExecState(o.execState)
+		if err != nil {
 			return fail(exitUsage, "--exec-state %q: %v", o.execState, err)
 		}
-		cfg.Mask, cfg.Ignored = syscall.SigSet(mask), syscall.SigSet(ignored)
+		cfg.Mask, cfg.Ignored, cfg.Limits = mask, ignored, limits
 	}
 	// What a re-executed xemu needs to run the guest's next program alike.
 	if o.sysroot != "" {

@@ -17,6 +17,10 @@ func (s *AddressSpace) remapLocked(old GuestAddr, oldLen, newLen uint64, mayMove
 	if m == nil || uint64(old)+oldLen > uint64(m.End) || !s.inside(old, oldLen) {
 		return 0, unix.EFAULT
 	}
+	// vma_to_resize: growth is checked against the limits.
+	if newLen > oldLen && !s.mayExpand(m.Prot, m.Shared, m.Name, (newLen-oldLen)/PageSize) {
+		return 0, unix.ENOMEM
+	}
 	if m.SnapFD > 0 && newLen > oldLen {
 		// Grown, the mapping would reach further into its snapshot (or
 		// past its end), where Linux gives new anonymous memory: the pages

@@ -124,6 +124,10 @@ type AddressSpace struct {
 	FDHook   func(fd int, open bool)
 	FDBase   int
 
+	limits          Limits
+	limitsSet       bool // a limit is not Unlimited
+	readImpliesExec bool
+
 	mu          sync.Mutex // see locking.go
 	staleTLB    bool
 	pendingFree []pendingFree
@@ -301,6 +305,10 @@ func (s *AddressSpace) mapLocked(r MapRequest) (GuestAddr, error) {
 		}
 	}
 
+	r.Prot = s.impliedProt(r.Prot)
+	if err := s.checkGrowth(addr, length, r.Prot, r.Shared, r.Name, r.Fixed); err != nil {
+		return 0, err
+	}
 	m := &Mapping{Start: addr, End: addr + GuestAddr(length), Prot: r.Prot, Shared: r.Shared, Offset: r.Offset, Name: r.Name,
 		Shm: r.Shm, ShmID: r.ShmID}
 	if r.Shared && r.FD < 0 && !r.Shm {
@@ -657,6 +665,7 @@ func (s *AddressSpace) protectLocked(addr GuestAddr, length uint64, prot Prot) e
 	if uint64(addr)%PageSize != 0 {
 		return unix.EINVAL
 	}
+	prot = s.impliedProt(prot)
 	if length == 0 {
 		return nil
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -71,7 +73,8 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 		}
 	}
 	p.sigMu.Unlock()
-	args = append(args, fmt.Sprintf("--exec-state=mask=%x,ignore=%x", uint64(mask), uint64(ignored)))
+	execState := fmt.Sprintf("mask=%x,ignore=%x", uint64(mask), uint64(ignored)) + p.limitsState()
+	args = append(args, "--exec-state="+execState)
 	// The next xemu is this binary on this host: a self-test that passed
 	// here need not run again there.
 	var tested []string
@@ -92,7 +95,7 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 		// where /proc is missing, and starts the next one the same way.
 		// The signal state goes in the environment, which the next xemu
 		// takes it out of (XEMU_EXEC).
-		state := fmt.Sprintf("%s=--exec-state=mask=%x,ignore=%x", ExecEnv, uint64(mask), uint64(ignored))
+		state := fmt.Sprintf("%s=--exec-state=%s", ExecEnv, execState)
 		if p.straceFD > 0 {
 			state += fmt.Sprintf(" --strace-fd=%d", p.straceFD)
 		}
@@ -103,6 +106,43 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 		args = append(args, target.argv[1:]...)
 	}
 	return t.execHost("", args, envp, false)
+}
+
+// limitsState is the resource limits xemu keeps for the guest, which
+// survive execve, as ",rlimitN=CUR:MAX" items of --exec-state.
+func (p *Process) limitsState() string {
+	var s strings.Builder
+	for _, res := range slices.Sorted(maps.Keys(p.Limits)) {
+		if l := p.Limits[res]; l != nil {
+			fmt.Fprintf(&s, ",rlimit%d=%x:%x", res, l.Cur, l.Max)
+		}
+	}
+	return s.String()
+}
+
+// ParseExecState reads --exec-state: the signal mask and ignored signals,
+// then the limits (limitsState).
+func ParseExecState(s string) (mask, ignored SigSet, limits map[int]*Rlimit, err error) {
+	items := strings.Split(s, ",")
+	if len(items) < 2 {
+		return 0, 0, nil, fmt.Errorf("want mask=HEX,ignore=HEX")
+	}
+	var m, ig uint64
+	if _, err := fmt.Sscanf(items[0]+","+items[1], "mask=%x,ignore=%x", &m, &ig); err != nil {
+		return 0, 0, nil, err
+	}
+	for _, it := range items[2:] {
+		var res int
+		var cur, max uint64
+		if _, err := fmt.Sscanf(it, "rlimit%d=%x:%x", &res, &cur, &max); err != nil || res < 0 || res >= 16 || cur > max {
+			return 0, 0, nil, fmt.Errorf("bad limit %q", it)
+		}
+		if limits == nil {
+			limits = map[int]*Rlimit{}
+		}
+		limits[res] = &Rlimit{Cur: cur, Max: max}
+	}
+	return SigSet(m), SigSet(ig), limits, nil
 }
 
 // ExecEnv carries the hidden options of a guest's execve to an xemu that

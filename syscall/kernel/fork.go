@@ -151,7 +151,7 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 		Argv: p.Argv, Auxv: p.Auxv, EnvStart: uint64(p.EnvStart), EnvEnd: uint64(p.EnvEnd), HWCap: p.HWCap, HWCap2: p.HWCap2, CPUID: p.CPUID,
 		Personality: p.Personality, Limits: p.Limits, ExecArgs: p.execOptions.Args,
 		StraceFD: p.straceFD, Strace: p.Strace != nil && p.straceFD <= 0, StderrFD: p.stderrFD,
-		Trampoline: p.sigTrampoline, Regs: regs, Name: t.Name, Self: hostSelf,
+		Trampoline: p.sigTrampoline, Regs: regs, Name: t.Name(), Self: hostSelf,
 	}
 	p.sigMu.Lock()
 	st.Mask = t.mask
@@ -257,9 +257,7 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 	for _, s := range saves {
 		req.Ranges = append(req.Ranges, cpu.SnapRange{Host: s.Host, Len: s.Len, Off: st.DataBase + s.Phys, Mode: cpu.SnapMode(s.Mode)})
 	}
-	for fd := range p.Reserved {
-		req.Skip = append(req.Skip, fd)
-	}
+	req.Skip = append(req.Skip, p.ReservedFDs()...)
 	keep = append(keep, p.Mem.BackingFDs()...)
 	keep = append(keep, hostSelf.fds()...)
 	if p.straceFD > 0 {
@@ -409,7 +407,7 @@ func Resume(fd int) (Resumed, int, error) {
 		}
 	}
 	p = &Process{ABI: abi, Mem: space, FS: &guestfs.FS{Sysroot: st.Sysroot, Exe: st.Exe},
-		ExePath: st.ExePath, Argv: st.Argv, Auxv: st.Auxv, EnvStart: mem.GuestAddr(st.EnvStart), EnvEnd: mem.GuestAddr(st.EnvEnd), Reserved: map[int]bool{},
+		ExePath: st.ExePath, Argv: st.Argv, Auxv: st.Auxv, EnvStart: mem.GuestAddr(st.EnvStart), EnvEnd: mem.GuestAddr(st.EnvEnd),
 		HWCap: st.HWCap, HWCap2: st.HWCap2, CPUID: st.CPUID, Personality: st.Personality,
 		Limits: st.Limits, sigTrampoline: st.Trampoline}
 	p.initThreads()
@@ -426,6 +424,7 @@ func Resume(fd int) (Resumed, int, error) {
 	if err := space.Restore(st.Mem, fd, st.DataBase); err != nil {
 		return info, 0, err
 	}
+	p.SyncMemoryRules()
 	if st.StraceFD > 0 {
 		unix.CloseOnExec(st.StraceFD)
 		p.Reserve(st.StraceFD)
@@ -457,7 +456,7 @@ func Resume(fd int) (Resumed, int, error) {
 	copy(p.actions[:], st.Actions)
 	t.mask = st.Mask
 	t.altStack = st.AltStack
-	t.Name = st.Name
+	t.SetName(st.Name)
 	t.ClearChildTID = st.ClearChildTID
 	e, err := t.startEngine()
 	if err != nil {
@@ -494,8 +493,7 @@ func (p *Process) setupMemFDs() {
 		if open {
 			p.Reserve(fd)
 		} else {
-			delete(p.Reserved, fd)
-			p.forgetReservedFiles()
+			p.Unreserve(fd)
 		}
 	}
 }

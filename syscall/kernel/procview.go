@@ -73,7 +73,7 @@ func (p *Process) emulatorFile(dev, ino uint64) bool {
 	defer p.reservedFilesMu.Unlock()
 	if p.reservedFiles == nil {
 		p.reservedFiles = map[[2]uint64]bool{}
-		for fd := range p.Reserved {
+		for _, fd := range p.ReservedFDs() {
 			var st unix.Stat_t
 			if unix.Fstat(fd, &st) == nil {
 				p.reservedFiles[[2]uint64{st.Dev, st.Ino}] = true

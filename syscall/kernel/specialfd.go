@@ -112,5 +112,5 @@ func (p *Process) SetComm(tid int, b []byte) {
 	if i := bytes.IndexByte(name[:], 0); i >= 0 {
 		clear(name[i:])
 	}
-	o.Name = name
+	o.SetName(name)
 }

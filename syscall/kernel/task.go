@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -33,11 +34,10 @@ type Process struct {
 	Strace           io.Writer
 	straceMu         sync.Mutex
 
-	// Reserved are the emulator's own descriptors, which the guest may not
+	// reserved are the emulator's own descriptors, which the guest may not
 	// close or replace.
-	Reserved    map[int]bool
-	minReserved int
-	// reservedFiles are the (dev, ino) of the files behind Reserved, made
+	reserved reservedSet
+	// reservedFiles are the (dev, ino) of the files behind reserved, made
 	// when first asked for (emulatorFile).
 	reservedFilesMu sync.Mutex
 	reservedFiles   map[[2]uint64]bool
@@ -80,9 +80,12 @@ type Task struct {
 	ClearChildTID mem.GuestAddr
 	RobustList    mem.GuestAddr
 	RobustLen     uint64
-	Name          [16]byte
-	args          Args // the arguments of the call being handled
-	Time64        bool // the call being handled takes 64-bit timespecs
+	// name is the thread's comm as the guest set it (zero: the program's
+	// name); other threads read and write it (/proc/PID/task/TID/comm, the
+	// guest-view server), so it is replaced whole.
+	name   atomic.Pointer[[16]byte]
+	args   Args // the arguments of the call being handled
+	Time64 bool // the call being handled takes 64-bit timespecs
 
 	taskSignals
 	threadState
@@ -129,6 +132,10 @@ type Config struct {
 	Exec ExecOptions
 	// Mask and Ignored are the signal state an execve hands over.
 	Mask, Ignored SigSet
+	// Limits are the resource limits xemu keeps for the guest (RLIMIT_AS,
+	// RLIMIT_DATA, RLIMIT_STACK) as an execve hands them over; nil: the
+	// defaults.
+	Limits map[int]*Rlimit
 	// NoRandomize disables address-space randomization (setarch -R).
 	NoRandomize bool
 	// ExitAfter: the caller ends the host process as soon as Run returns,
@@ -182,7 +189,7 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 		}
 	}
 	p = &Process{ABI: abi, Mem: space, FS: &guestfs.FS{Sysroot: cfg.Sysroot, Exe: cfg.Exe},
-		ExePath: f.Path, Argv: cfg.Argv, Strace: cfg.Strace, Reserved: map[int]bool{}}
+		ExePath: f.Path, Argv: cfg.Argv, Strace: cfg.Strace, Limits: cfg.Limits}
 	p.initThreads()
 	if cfg.StraceFD > 0 {
 		p.Reserve(cfg.StraceFD)
@@ -238,6 +245,9 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	if err := p.mapSigTrampoline(); err != nil {
 		return 0, fmt.Errorf("mapping the signal return page: %w", err)
 	}
+	// Limits the previous program set apply from here on (the program's
+	// own image is mapped whatever they say).
+	p.SyncMemoryRules()
 	if err := catchHostSignals(p); err != nil {
 		return 0, fmt.Errorf("catching signals: %w", err)
 	}
@@ -326,7 +336,7 @@ func (t *Task) run(pc uint64) (int, error) {
 		case cpu.StopFault:
 			// A file mapped before it grew: the page is there now, and
 			// the access is simply made again.
-			if stop.Fault.Mapped && t.P.Mem.FileGrew(mem.GuestAddr(stop.Fault.Addr)) {
+			if stop.Fault.Mapped && !stop.Fault.Bus && t.P.Mem.FileGrew(mem.GuestAddr(stop.Fault.Addr)) {
 				break
 			}
 			si, fi, why := t.faultSignal(stop.Fault)
@@ -375,7 +385,15 @@ func (t *Task) faultSignal(f cpu.Fault) (abi.SigInfo, faultInfo, string) {
 		si.Code = abi.SEGV_ACCERR
 	}
 	why := f.String()
-	if m, ok := t.P.Mem.Find(mem.GuestAddr(f.Addr)); ok && f.Mapped && mem.GuestAddr(f.Addr) >= m.EOF() {
+	if f.Bus {
+		// The host's SIGBUS: the file was truncated under the mapping.
+		name := "a file mapping"
+		if m, ok := t.P.Mem.Find(mem.GuestAddr(f.Addr)); ok {
+			name = m.Name
+		}
+		si = abi.SigInfo{Signo: abi.SIGBUS, Code: abi.BUS_ADRERR, Addr: f.Addr}
+		why = fmt.Sprintf("bus error: access at %#x past the end of %s", f.Addr, name)
+	} else if m, ok := t.P.Mem.Find(mem.GuestAddr(f.Addr)); ok && f.Mapped && mem.GuestAddr(f.Addr) >= m.EOF() {
 		si = abi.SigInfo{Signo: abi.SIGBUS, Code: abi.BUS_ADRERR, Addr: f.Addr}
 		why = fmt.Sprintf("bus error: access at %#x past the end of %s", f.Addr, m.Name)
 	}
@@ -561,10 +579,67 @@ func (t *Task) recoverHandler(ent *Entry, e *cpu.Engine) {
 // Reserve marks a host descriptor as the emulator's own.
 func (p *Process) Reserve(fd int) {
 	p.forgetReservedFiles()
-	p.Reserved[fd] = true
-	if p.minReserved == 0 || fd < p.minReserved {
-		p.minReserved = fd
+	p.reserved.change(fd, true)
+}
+
+// Unreserve gives fd back (the emulator closed it).
+func (p *Process) Unreserve(fd int) {
+	p.reserved.change(fd, false)
+	p.forgetReservedFiles()
+}
+
+// ReservedFDs lists the emulator's own descriptors in increasing order. The
+// slice is shared: do not change it.
+func (p *Process) ReservedFDs() []int { return p.reserved.load().sorted }
+
+// reservedSet is read on every system call that takes a descriptor, from
+// every guest thread, and changes rarely (a descriptor xemu opens for
+// itself): readers take the current snapshot without a lock, and a change
+// replaces it.
+type reservedSet struct {
+	mu  sync.Mutex // serialises changes
+	cur atomic.Pointer[reservedSnapshot]
+}
+
+type reservedSnapshot struct {
+	set    map[int]bool
+	sorted []int
+	min    int
+}
+
+var emptyReserved = &reservedSnapshot{}
+
+func (r *reservedSet) load() *reservedSnapshot {
+	if s := r.cur.Load(); s != nil {
+		return s
 	}
+	return emptyReserved
+}
+
+func (r *reservedSet) change(fd int, in bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.load()
+	if old.set[fd] == in {
+		return
+	}
+	next := &reservedSnapshot{set: make(map[int]bool, len(old.set)+1)}
+	for f := range old.set {
+		if f != fd {
+			next.set[f] = true
+		}
+	}
+	if in {
+		next.set[fd] = true
+	}
+	for f := range next.set {
+		next.sorted = append(next.sorted, f)
+	}
+	slices.Sort(next.sorted)
+	if len(next.sorted) > 0 {
+		next.min = next.sorted[0]
+	}
+	r.cur.Store(next)
 }
 
 func (p *Process) forgetReservedFiles() {
@@ -574,9 +649,47 @@ func (p *Process) forgetReservedFiles() {
 }
 
 // reservedFD: fd is one of xemu's own (a cheap test first: they all sit high).
-func (p *Process) reservedFD(fd int) bool { return fd >= p.minReserved && p.Reserved[fd] }
+func (p *Process) reservedFD(fd int) bool {
+	s := p.reserved.load()
+	return len(s.sorted) > 0 && fd >= s.min && s.set[fd]
+}
 
 type Rlimit struct{ Cur, Max uint64 }
+
+// Name is the thread's comm as the guest set it (prctl PR_SET_NAME, a write
+// to comm), or zeros.
+func (t *Task) Name() [16]byte {
+	if n := t.name.Load(); n != nil {
+		return *n
+	}
+	return [16]byte{}
+}
+
+// SetName sets the thread's comm, from any thread.
+func (t *Task) SetName(n [16]byte) { t.name.Store(&n) }
+
+// include/uapi/asm-generic/resource.h, the same on ARM and AArch64, and
+// include/uapi/linux/personality.h.
+const (
+	RlimitData      = 2
+	RlimitAS        = 9
+	ReadImpliesExec = 0x0400000
+)
+
+// SyncMemoryRules hands the address space what the guest's limits and
+// personality say about its memory: RLIMIT_AS and RLIMIT_DATA, checked when
+// a mapping grows, and READ_IMPLIES_EXEC.
+func (p *Process) SyncMemoryRules() {
+	l := mem.Limits{AS: mem.Unlimited, Data: mem.Unlimited}
+	if r := p.Limits[RlimitAS]; r != nil {
+		l.AS = r.Cur
+	}
+	if r := p.Limits[RlimitData]; r != nil {
+		l.Data = r.Cur
+	}
+	p.Mem.SetLimits(l)
+	p.Mem.SetReadImpliesExec(p.Personality&ReadImpliesExec != 0)
+}
 
 // CheckFD refuses the emulator's own descriptors.
 func (t *Task) CheckFD(fd int) error {

@@ -183,7 +183,7 @@ func (t *Task) NewThread(c CloneArgs) (int, error) {
 		p.sigMu.Lock()
 		nt.mask = t.mask // the new thread's alternate stack is none
 		p.sigMu.Unlock()
-		nt.Name = t.Name
+		nt.SetName(t.Name())
 		e, err := p.takeEngine(nt)
 		if err == nil {
 			err = e.RestoreRegs(&regs)

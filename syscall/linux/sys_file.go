@@ -2,7 +2,6 @@ package linux
 
 import (
 	"math"
-	"slices"
 	"xemu/syscall/abi"
 	"xemu/syscall/kernel"
 
@@ -121,15 +120,14 @@ func closeRange(t *kernel.Task, a kernel.Args) (uint64, error) {
 		t.P.Dirs.CloseRange(first, last)
 	}
 	// Close around the emulator's own descriptors, in ascending order (a
-	// map's order is random: a higher one first would close the lower ones
-	// with the range below it).
+	// higher one first would close the lower ones with the range below it):
+	// ReservedFDs is sorted.
 	var reserved []uint64
-	for fd := range t.P.Reserved {
+	for _, fd := range t.P.ReservedFDs() {
 		if f := uint64(fd); f >= first && f <= last {
 			reserved = append(reserved, f)
 		}
 	}
-	slices.Sort(reserved)
 	lo := first
 	for _, f := range reserved {
 		if f > lo {

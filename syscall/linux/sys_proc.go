@@ -168,8 +168,8 @@ func getRobustList(t *kernel.Task, a kernel.Args) (uint64, error) {
 // applied to the host they would limit the emulator's own reservations.
 const (
 	rlimitStack = 3
-	rlimitData  = 2
-	rlimitAS    = 9
+	rlimitData  = kernel.RlimitData
+	rlimitAS    = kernel.RlimitAS
 )
 
 func emulatedLimit(p *kernel.Process, res int) (*kernel.Rlimit, bool) {
@@ -218,6 +218,7 @@ func prlimit64(t *kernel.Task, a kernel.Args) (uint64, error) {
 				return 0, unix.EPERM
 			}
 			l.Cur, l.Max = newl.Cur, newl.Max
+			t.P.SyncMemoryRules()
 		}
 	} else if err := unix.Prlimit(pid, res, newl, &old); err != nil {
 		return 0, err
@@ -281,7 +282,11 @@ func setrlimit(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if cur > max {
 			return 0, unix.EINVAL
 		}
+		if max > l.Max && unix.Geteuid() != 0 {
+			return 0, unix.EPERM
+		}
 		l.Cur, l.Max = cur, max
+		t.P.SyncMemoryRules()
 		return 0, nil
 	}
 	return 0, unix.Setrlimit(res, &unix.Rlimit{Cur: cur, Max: max})
@@ -398,10 +403,10 @@ func prctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if i := bytes.IndexByte(name[:], 0); i >= 0 {
 			clear(name[i:])
 		}
-		t.Name = name
+		t.SetName(name)
 		return 0, nil
 	case prGetName:
-		name := t.Name
+		name := t.Name()
 		if name[0] == 0 {
 			name = commName(t.P)
 		}
@@ -430,6 +435,7 @@ func personality(t *kernel.Task, a kernel.Args) (uint64, error) {
 	old := t.P.Personality
 	if a.Uint(0) != 0xffffffff {
 		t.P.Personality = a.Uint(0)
+		t.P.SyncMemoryRules()
 	}
 	return uint64(old), nil
 }

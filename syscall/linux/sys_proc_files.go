@@ -272,7 +272,7 @@ func smapsLines(p *kernel.Process) []guestfs.SmapsLine {
 
 // taskName is a thread's comm: what the guest set, or its program's name.
 func taskName(t *kernel.Task) string {
-	name := t.Name
+	name := t.Name()
 	if name[0] == 0 {
 		name = commName(t.P)
 	}

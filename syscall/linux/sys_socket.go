@@ -607,27 +607,74 @@ func finishRecv(t *kernel.Task, m *sockMsg, h *unix.Msghdr, n int) error {
 		}
 	}
 	flags := uint32(h.Flags)
-	var control []byte
+	controlLen := 0
 	if len(msgs) > 0 {
-		guest := make([]controlMsg, len(msgs))
-		for i, c := range msgs {
-			guest[i] = guestControlData(t, c)
-		}
-		out, truncated, dropped := encodeControl(guestCmsgLayout(t), guest, int(min(m.g.controllen, maxRecvControl)))
-		closeFDs(dropped)
+		var truncated bool
+		controlLen, truncated = putControl(t, m.g.control, int(min(m.g.controllen, maxRecvControl)), msgs)
 		if truncated {
 			flags |= msgCtrunc
 		}
-		if err := t.CopyOut(m.g.control, out); err != nil {
-			msgs, _ = parseControl(guestCmsgLayout(t), out)
-			return fail(err)
-		}
-		control = out
 	}
 	if err := t.PutU32(m.at+msgFlagsWord*w, flags); err != nil {
 		return err
 	}
-	return t.PutWord(m.at+msgControllenWord*w, uint64(len(control)))
+	return t.PutWord(m.at+msgControllenWord*w, uint64(controlLen))
+}
+
+// putControl writes received control messages (host layout, in the order
+// the kernel delivers them) into the guest's buffer at control, capacity
+// bytes, one after another as scm_recv does, and returns how many bytes it
+// used and whether MSG_CTRUNC is due. A write that faults does not fail the
+// call (the data has been received): as put_cmsg, a message that cannot be
+// written is left out, its EFAULT ignored, and the next goes where it would
+// have gone; as scm_detach_fds, descriptors are stored one by one before
+// their header and a store that faults ends them: those not stored are
+// closed and MSG_CTRUNC is set (net/core/scm.c).
+func putControl(t *kernel.Task, control mem.GuestAddr, capacity int, msgs []controlMsg) (int, bool) {
+	l := guestCmsgLayout(t)
+	at, ctrunc := 0, false
+	for _, c := range msgs {
+		g := guestControlData(t, c)
+		out, truncated, dropped := encodeControl(l, []controlMsg{g}, capacity-at)
+		closeFDs(dropped)
+		ctrunc = ctrunc || truncated
+		if len(out) == 0 {
+			continue
+		}
+		// What the kernel writes: the header and the data, not the
+		// padding up to the next message, which it only steps over.
+		n := int(binary.LittleEndian.Uint32(out))
+		dst := control + mem.GuestAddr(at)
+		if !g.rights() {
+			if t.CopyOut(dst, out[:n]) == nil {
+				at += len(out)
+			}
+			continue
+		}
+		hdr := l.hdr()
+		fds := g.fds()[:(n-hdr)/4]
+		stored := 0
+		for stored < len(fds) && t.CopyOut(dst+mem.GuestAddr(hdr+4*stored), out[hdr+4*stored:hdr+4*stored+4]) == nil {
+			stored++
+		}
+		if stored < len(fds) {
+			closeFDs(fds[stored:])
+			ctrunc = true
+		}
+		if stored == 0 {
+			continue
+		}
+		if stored < len(fds) {
+			g.data = g.data[:4*stored]
+			out, _, _ = encodeControl(l, []controlMsg{g}, capacity-at)
+		}
+		// A header that cannot be written leaves the stored descriptors
+		// with the guest, uncounted, as Linux does.
+		if t.CopyOut(dst, out[:hdr]) == nil {
+			at += len(out)
+		}
+	}
+	return at, ctrunc
 }
 
 // discardRecv closes the descriptors a received message carried when the

@@ -30,7 +30,7 @@ func testTask(t *testing.T, machine int) (*kernel.Task, mem.GuestAddr) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &kernel.Task{P: &kernel.Process{ABI: abi, Mem: space, Reserved: map[int]bool{}}}, scratch
+	return &kernel.Task{P: &kernel.Process{ABI: abi, Mem: space}}, scratch
 }
 
 // guestArches are the ABIs the handlers serve, by name.

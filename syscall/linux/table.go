@@ -132,7 +132,7 @@ func init() {
 		"sched_yield":       {Fn: schedYield},
 		"getcpu":            {Fn: getcpu, Args: kernel.Kinds(kernel.KPtr, kernel.KPtr, kernel.KPtr)},
 		"prctl":             {Fn: prctl, Args: kernel.Kinds(kernel.KInt, kernel.KULong, kernel.KULong, kernel.KULong, kernel.KULong), Support: kernel.Partial, Note: "names, death signal, dumpable, no_new_privs, subreaper, THP; arm64 SVE/PAC/MTE options EINVAL"},
-		"personality":       {Fn: personality, Args: kernel.Kinds(kernel.KHex), Support: kernel.Partial, Note: "recorded; ADDR_NO_RANDOMIZE applies at the next exec"},
+		"personality":       {Fn: personality, Args: kernel.Kinds(kernel.KHex), Support: kernel.Partial, Note: "recorded; READ_IMPLIES_EXEC makes readable mappings executable; ADDR_NO_RANDOMIZE applies at the next exec"},
 
 		// time (sys_time.go)
 		"clock_gettime":   {Fn: clockGettime, Args: kernel.Kinds(kernel.KInt, kernel.KPtr)},
