@@ -61,11 +61,11 @@ func TestBinfmtChroot(t *testing.T) {
 	x := xemu(t)
 	prefix := fmt.Sprintf("xemu-chroot-test-%d", os.Getpid())
 	name := prefix + "-aarch64"
-	state := t.TempDir()
-	args := []string{"--arch", "aarch64", "--name-prefix", prefix, "--state-dir", state}
+	work := t.TempDir()
+	args := []string{"--arch", "aarch64", "--name-prefix", prefix}
 	uninstall := func() {
 		if _, err := sys.Entry(name); err == nil {
-			runCmd(t, state, "", testEnv, x, append([]string{"binfmt", "uninstall"}, args...)...)
+			runCmd(t, work, "", testEnv, x, append([]string{"binfmt", "uninstall"}, args...)...)
 		}
 		if err := sys.Remove(name); err == nil {
 			t.Errorf("%s was left registered", name)
@@ -74,11 +74,11 @@ func TestBinfmtChroot(t *testing.T) {
 	t.Cleanup(uninstall)
 	// Another enabled handler (qemu's) would take the programs: --replace
 	// disables it and uninstall brings it back.
-	r := runCmd(t, state, "", testEnv, x, append([]string{"binfmt", "install", "--replace"}, args...)...)
+	r := runCmd(t, work, "", testEnv, x, append([]string{"binfmt", "install", "--replace"}, args...)...)
 	if r.Exit != 0 {
 		t.Fatalf("install: %+v", r)
 	}
-	r = runCmdLimit(t, time.Minute, state, "", testEnv, "chroot", rootfs, "/bin/sh", "-c", chrootScript)
+	r = runCmdLimit(t, time.Minute, work, "", testEnv, "chroot", rootfs, "/bin/sh", "-c", chrootScript)
 	uninstall()
 	if r.Stdout != chrootWant || r.Exit != 0 {
 		t.Errorf("exit %d\n--- got\n%s--- want\n%s--- stderr\n%s", r.Exit, r.Stdout, chrootWant, r.Stderr)
