@@ -40,10 +40,10 @@ type execTarget struct {
 	guest  string // the path the guest named (AT_EXECFN, /proc/self/exe)
 	argv   []string
 	native bool // a host program: executed directly
-	// setID: a setuid or setgid ELF program. Linux runs it with its
-	// owner's credentials; xemu cannot give them to itself, so the kernel
-	// executes it, through binfmt_misc, whose registration decides (flag C:
-	// xemu binfmt install --credential).
+	// setID: a setuid or setgid ELF program that gives other credentials
+	// than the caller's. Linux runs it with its owner's; xemu cannot give
+	// them to itself, so the kernel executes it, through binfmt_misc, whose
+	// registration decides (flag C: xemu binfmt install --credential).
 	setID bool
 }
 
@@ -246,11 +246,18 @@ func (t *Task) resolveExec(path string, argv []string) (execTarget, error) {
 			if ip != "" && !t.interpreterExists(ip) {
 				return execTarget{}, unix.ENOENT
 			}
-			return execTarget{host: host, guest: path, argv: argv, setID: st.Mode()&(os.ModeSetuid|os.ModeSetgid) != 0}, nil
+			return execTarget{host: host, guest: path, argv: argv, setID: changesIDs(st.Mode(), st.Sys().(*syscall.Stat_t))}, nil
 		default:
 			return execTarget{}, unix.ENOEXEC
 		}
 	}
+}
+
+// changesIDs: executing a file of this mode and owner changes the
+// effective user or group (root's own setuid-root mount does not).
+func changesIDs(mode os.FileMode, st *syscall.Stat_t) bool {
+	return mode&os.ModeSetuid != 0 && int(st.Uid) != unix.Geteuid() ||
+		mode&os.ModeSetgid != 0 && int(st.Gid) != unix.Getegid()
 }
 
 // interpreterExists: the ELF interpreter is found where the new xemu will
