@@ -60,10 +60,8 @@ type workload struct {
 var pendingRows = []Row{
 	{Workload: "gcc -O2 of a small C file", Arch: "aarch64", Class: CPUBound,
 		Pending: "no compiler in the root file systems (debootstrap minbase); gcc-12 with cc1 and binutils is ~100 MB more fixtures"},
-	{Workload: "debootstrap --second-stage", Arch: "aarch64", Class: SyscallHeavy,
-		Pending: "needs the root file system as /, with chroot and dpkg maintainer scripts run as root; --sysroot is not a chroot"},
-	{Workload: "buildah build", Arch: "aarch64", Class: SyscallHeavy,
-		Pending: "needs user namespaces, mounts and a container runtime inside the guest"},
+	{Workload: secondStageName, Arch: "aarch64", Class: SyscallHeavy, Pending: chrootPending},
+	{Workload: buildahName, Arch: "aarch64", Class: SyscallHeavy, Pending: chrootPending},
 }
 
 var (

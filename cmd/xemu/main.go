@@ -50,7 +50,8 @@ Options:
 Environment:
   XEMU_SYSROOT   default for --sysroot
   XEMU_STRACE    default for --strace-file (programs run through binfmt_misc
-                 get no command line, so these are their options)
+                 get no command line, so these are their options; a setuid
+                 or setgid program run with flag C ignores both)
 
 When the kernel runs xemu through its binfmt_misc registration (flag P:
 xemu FULL-PATH ARGV0 ARGS..., which AT_FLAGS_PRESERVE_ARGV0 in xemu's auxv
