@@ -47,9 +47,11 @@ func TestChrootOption(t *testing.T) {
 }
 
 // TestBinfmtChroot: the kernel runs xemu (flag F: opened at registration)
-// for programs of a chroot that holds no xemu and no /proc. Every fork and
-// execve re-enters xemu through the registration. Registered under a name
-// of its own for the few seconds of the run, and removed also on failure.
+// for programs of a chroot that holds no xemu and no /proc. As root, xemu
+// finds its binary in a proc file system of its own that no directory
+// shows; as nobody, which may not mount one, every fork and execve
+// re-enters xemu through the registration. Registered under a name of its
+// own for the few seconds of the run, and removed also on failure.
 func TestBinfmtChroot(t *testing.T) {
 	testenv.NeedRoot(t, "chroot, binfmt_misc")
 	rootfs := filepath.Join(root, ".cache", "rootfs-arm64")
@@ -78,11 +80,13 @@ func TestBinfmtChroot(t *testing.T) {
 	if r.Exit != 0 {
 		t.Fatalf("install: %+v", r)
 	}
-	r = runCmdLimit(t, time.Minute, work, "", testEnv, "chroot", rootfs, "/bin/sh", "-c", chrootScript)
-	uninstall()
-	if r.Stdout != chrootWant || r.Exit != 0 {
-		t.Errorf("exit %d\n--- got\n%s--- want\n%s--- stderr\n%s", r.Exit, r.Stdout, chrootWant, r.Stderr)
+	for _, user := range []string{"0:0", "65534:65534"} {
+		r = runCmdLimit(t, time.Minute, work, "", testEnv, "chroot", "--userspec="+user, rootfs, "/bin/sh", "-c", chrootScript)
+		if r.Stdout != chrootWant || r.Exit != 0 {
+			t.Errorf("as %s: exit %d\n--- got\n%s--- want\n%s--- stderr\n%s", user, r.Exit, r.Stdout, chrootWant, r.Stderr)
+		}
 	}
+	uninstall()
 }
 
 // TestDebootstrapSecondStage completes debootstrap's second stage in copies
