@@ -55,6 +55,11 @@ PYTHON_DEBS := python3.11-minimal libpython3.11-minimal libexpat1 zlib1g libssl3
 # bzip2, run with the root file system as sysroot; for arm64 also Python with
 # its standard library (import json), whose own sysroot this directory is.
 BENCH_DEBS := xz-utils bzip2
+# gcc -O2 -c for the compile benchmark (arm64): the driver, cc1, as, headers
+# and the libraries they load, their own sysroot.
+GCC_DEBS := gcc-12 cpp-12 gcc-12-base libgcc-12-dev binutils binutils-aarch64-linux-gnu binutils-common \
+	libbinutils libctf0 libctf-nobfd0 libgprofng0 libjansson4 libisl23 libmpc3 libmpfr6 libgmp10 libzstd1 \
+	zlib1g libstdc++6 libgcc-s1 libc6 libc6-dev linux-libc-dev libcrypt-dev libcrypt1
 fixtures: deps
 	.ci/debs arm64 .cache/arm64-debs busybox-static
 	.ci/debs arm64 .cache/python-arm64 $(PYTHON_DEBS)
@@ -64,6 +69,7 @@ fixtures: deps
 	.ci/debs armhf .cache/python-armhf $(PYTHON_DEBS)
 	.ci/debs arm64 .cache/benchtools-arm64 $(BENCH_DEBS) $(PYTHON_DEBS) libpython3.11-stdlib
 	.ci/debs armhf .cache/benchtools-armhf $(BENCH_DEBS)
+	.ci/debs arm64 .cache/gcc-arm64 $(GCC_DEBS)
 
 test: build vet fixtures
 	XEMU_STRICT=1 go test -count=1 -timeout 40m ./...

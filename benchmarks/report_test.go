@@ -198,7 +198,7 @@ func renderWorkloads(rows []Row) string {
 		"time is wall time, median with spread = (slowest − fastest) / median; RSS is the peak resident set from wait4's rusage "+
 		"(the largest of a row's steps), median. qemu's first run is the reference: every run's stdout (SHA-256) and exit status must equal it. "+
 		"Programs come from the Debian bookworm arm64 and armhf root file systems (make fixtures: debootstrap's first stage, "+
-		"plus xz-utils, bzip2 and python3.11 with its standard library), run with --sysroot and -L. "+
+		"plus xz-utils, bzip2 and python3.11 with its standard library, and for arm64 gcc-12 with binutils), run with --sysroot and -L. "+
 		"Compressor input is real data: a tar of the arm64 root file system's /usr/share and /usr/lib (name order, times zeroed), the first N MiB.\n",
 		runs, runs)
 	fmt.Fprintf(&w, "- targets, xemu/qemu: CPU-bound ≤ %.1f, system-call-heavy ≤ %.1f, start-up and spawn ≤ %.1f, peak RSS ≤ %.1f.\n\n",
@@ -212,7 +212,9 @@ func renderWorkloads(rows []Row) string {
 	fmt.Fprintf(&w, "- Spawn: qemu-user without binfmt_misc (not registered here) runs a guest's exec of /bin/true as the host's /bin/true, natively; "+
 		"so under qemu the guest shell execs `qemu-user -L ROOTFS /bin/true`, which is what binfmt_misc would do.\n")
 	fmt.Fprintf(&w, "- find and ls run in the root file system's /usr on \".\": qemu-user's -L is not a chroot, and ls -lR /usr under it stats host paths.\n")
-	fmt.Fprintf(&w, "- Python rows are arm64 only: the fixtures fetch Python for arm64 alone.\n")
+	fmt.Fprintf(&w, "- Python and gcc rows are arm64 only: the fixtures fetch Python and gcc for arm64 alone.\n")
+	fmt.Fprintf(&w, "- gcc: qemu-user without binfmt_misc would run the driver's cc1 and as natively (and fail), so under qemu gcc gets "+
+		"-wrapper, a host script that runs each under qemu-user -L, which is what binfmt_misc would do; under xemu the guest's own execve runs them.\n")
 	fmt.Fprintf(&w, "- The second stage and buildah rows (BenchmarkChroot, root only, not in QUICK runs) run once under each emulator, "+
 		"qemu first: each is minutes long. Every guest program there is started by the kernel through binfmt_misc, the emulator "+
 		"registered in turn as the only handler of AArch64 programs with flags F and P (qemu: qemu-user-static's qemu-aarch64, "+

@@ -42,7 +42,8 @@ static int access_of(uc_mem_type type) {
 // goes on. QEMU keeps condexec_bits at zero while a block runs (written only
 // when a block ends inside an IT block), so a value restored here would become
 // the IT state of the next block: an instruction after the IT block would run
-// conditionally, or be refused (a conditional branch). Clear it again.
+// conditionally, or be refused (a conditional branch). Clear it again, after a
+// data access only (see tlb_fill).
 static void clear_restored_it_state(uc_engine *uc) {
   const uint32_t it_bits = 0x0600fc00; // CPSR IT[1:0] 26:25, IT[7:2] 15:10
   uint32_t cpsr;
@@ -72,7 +73,11 @@ static bool tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type,
     x->grow_flushes++;
     uc_ctl_flush_tlb(uc);
   }
-  if (x->arch == 1)
+  // Only for loads and stores, which miss inside a block. An instruction
+  // fetch misses between blocks (translation, or the lookup of the next
+  // block): nothing was restored, and the IT state in env is the real one,
+  // which the block about to be looked up or translated must start with.
+  if (x->arch == 1 && access_of(type) != XACC_EXEC)
     clear_restored_it_state(uc);
   uint64_t pte = pt_lookup(x->pt_root, va);
   int need = x->fill_any ? 0 : access_of(type);

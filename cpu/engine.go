@@ -340,6 +340,9 @@ func (e *Engine) SetRegBytes(r Reg, buf []byte) error {
 // PC is the guest's program counter (on ARM with the Thumb bit cleared).
 func (e *Engine) PC() uint64 { return e.Reg(e.arch.PCReg) }
 
+// SP is the guest's stack pointer.
+func (e *Engine) SP() uint64 { return e.Reg(e.arch.SPReg) }
+
 // FlushTLB drops every cached translation (mem.Observer).
 func (e *Engine) FlushTLB() { C.xemu_flush_tlb(e.c) }
 

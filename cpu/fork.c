@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 // /proc/PID/pagemap bits (Documentation/admin-guide/mm/pagemap.rst).
@@ -46,11 +47,82 @@ static int zero_page(const uint64_t *p) {
   return 1;
 }
 
+// A pipe the child moves saved pages through (vmsplice, then splice into
+// the memfd): the kernel takes the pages by reference and copies them into
+// the memfd through its own mapping, so the child never touches them itself.
+// A first touch of each page costs far more than its copy where the host
+// runs under shadow paging (a 200 MiB save took 0.34-0.6 s with pwrite,
+// 0.05-0.09 s so), and a read of every page was what the zero test cost.
+typedef struct saver {
+  int memfd;
+  int pipe[2]; // -1: vmsplice is not available, pwrite instead
+  long pipe_size;
+} saver;
+
+static void saver_open(saver *s, int memfd) {
+  s->memfd = memfd;
+  s->pipe[0] = s->pipe[1] = -1;
+  int fds[2];
+  if (sys(SYS_pipe2, (long)fds, O_CLOEXEC, 0, 0, 0, 0) < 0)
+    return;
+  // As big as an unprivileged process may make it by default
+  // (/proc/sys/fs/pipe-max-size): fewer calls per run.
+  long size = sys(SYS_fcntl, fds[1], F_SETPIPE_SZ, 1 << 20, 0, 0, 0);
+  if (size < 0)
+    size = sys(SYS_fcntl, fds[1], F_GETPIPE_SZ, 0, 0, 0, 0);
+  if (size < (long)PAGE) {
+    sys(SYS_close, fds[0], 0, 0, 0, 0, 0);
+    sys(SYS_close, fds[1], 0, 0, 0, 0, 0);
+    return;
+  }
+  s->pipe[0] = fds[0];
+  s->pipe[1] = fds[1];
+  s->pipe_size = size;
+}
+
+static void saver_close(saver *s) {
+  if (s->pipe[0] >= 0) {
+    sys(SYS_close, s->pipe[0], 0, 0, 0, 0, 0);
+    sys(SYS_close, s->pipe[1], 0, 0, 0, 0, 0);
+  }
+}
+
+// save writes len bytes of memory at p to the memfd at off.
+static int save(saver *s, const char *p, uint64_t len, uint64_t off) {
+  while (s->pipe[0] >= 0 && len > 0) {
+    struct iovec iov = {(void *)p, len < (uint64_t)s->pipe_size ? len : (uint64_t)s->pipe_size};
+    long n = sys(SYS_vmsplice, s->pipe[1], (long)&iov, 1, 0, 0, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == ENOSYS || errno == EPERM || errno == EINVAL)) {
+      // Refused (a seccomp filter, an old kernel): write the rest.
+      saver_close(s);
+      s->pipe[0] = -1;
+      break;
+    }
+    if (n <= 0)
+      return -1;
+    for (long left = n; left > 0;) {
+      int64_t o = (int64_t)off;
+      long w = sys(SYS_splice, s->pipe[0], 0, s->memfd, (long)&o, left, 0);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return -1; // the pipe still holds pages: the child fails
+      left -= w;
+      off += (uint64_t)w;
+    }
+    p += n;
+    len -= (uint64_t)n;
+  }
+  return write_all(s->memfd, p, len, off);
+}
+
 // save_range writes the pages of r the next xemu cannot get back any other
 // way, in runs of contiguous pages.
-static int save_range(int pagemap, int memfd, const xemu_snap_range *r) {
+static int save_range(int pagemap, saver *sv, const xemu_snap_range *r) {
   // Without pagemap nothing tells a written page of a private file mapping
-  // from the file's own: every page goes. Anonymous pages are still tested
+  // from the file's own: every page goes. Anonymous pages are then tested
   // for zeroes (reading one never written maps the shared zero page).
   int mode = r->mode;
   if (pagemap < 0 && mode == XSNAP_FILE)
@@ -71,13 +143,15 @@ static int save_range(int pagemap, int memfd, const xemu_snap_range *r) {
       int keep;
       if (mode == XSNAP_ALL) {
         keep = 1;
-      } else {
-        uint64_t e = pagemap >= 0 ? entries[j] : PM_PRESENT;
+      } else if (pagemap >= 0) {
+        // Written pages (and pages only read, which map the shared zero
+        // page: telling them apart would mean reading every page).
+        uint64_t e = entries[j];
         keep = (e & PM_SWAP) || ((e & PM_PRESENT) && !(e & PM_FILE));
-        // The next xemu's anonymous memory starts zeroed: a page that was
-        // only read (the zero page) or written back to zero needs no copy.
-        if (keep && mode == XSNAP_ANON && zero_page((const uint64_t *)(r->host + page * PAGE)))
-          keep = 0;
+      } else {
+        // The next xemu's anonymous memory starts zeroed: a page never
+        // written needs no copy.
+        keep = !zero_page((const uint64_t *)(r->host + page * PAGE));
       }
       if (keep) {
         if (runlen == 0)
@@ -85,12 +159,12 @@ static int save_range(int pagemap, int memfd, const xemu_snap_range *r) {
         runlen++;
         continue;
       }
-      if (runlen > 0 && write_all(memfd, (const void *)(r->host + run * PAGE), runlen * PAGE, r->off + run * PAGE) < 0)
+      if (runlen > 0 && save(sv, (const char *)(r->host + run * PAGE), runlen * PAGE, r->off + run * PAGE) < 0)
         return -1;
       runlen = 0;
     }
   }
-  if (runlen > 0 && write_all(memfd, (const void *)(r->host + run * PAGE), runlen * PAGE, r->off + run * PAGE) < 0)
+  if (runlen > 0 && save(sv, (const char *)(r->host + run * PAGE), runlen * PAGE, r->off + run * PAGE) < 0)
     return -1;
   return 0;
 }
@@ -187,9 +261,12 @@ static void child(const xemu_fork_req *r) {
     if (pagemap < 0)
       child_fail(r, "open /proc/self/pagemap");
   }
+  saver sv;
+  saver_open(&sv, r->memfd);
   for (int i = 0; i < r->nranges; i++)
-    if (save_range(pagemap, r->memfd, &r->ranges[i]) < 0)
+    if (save_range(pagemap, &sv, &r->ranges[i]) < 0)
       child_fail(r, "save its memory");
+  saver_close(&sv);
   if (pagemap >= 0)
     sys(SYS_close, pagemap, 0, 0, 0, 0, 0);
   if (keep_guest_fds(r) < 0)

@@ -204,3 +204,20 @@ int xemu_kick_thread(int tid) {
 }
 
 void xemu_set_signal_target(void *engine) { signal_target = engine; }
+
+int xemu_started_blocked(void) { return early_catch; }
+
+uint64_t xemu_set_sigmask(uint64_t mask) {
+  uint64_t old = 0;
+  // Raw: glibc's sigprocmask keeps its own two signals unblocked.
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, &old, 8);
+  return old;
+}
+
+int xemu_queue_self(int sig, const void *info) {
+  // To the calling thread itself, any si_code may be queued
+  // (kernel/signal.c do_rt_tgsigqueueinfo).
+  if (syscall(SYS_rt_tgsigqueueinfo, getpid(), (pid_t)syscall(SYS_gettid), sig, info) != 0)
+    return -errno;
+  return 0;
+}

@@ -88,3 +88,26 @@ func SetSignalTarget(e *Engine) {
 	}
 	C.xemu_set_signal_target(unsafe.Pointer(e.c))
 }
+
+// StartedBlocked reports whether xemu started with every catchable signal
+// blocked, as a fork child and an xemu started by a guest's execve do: the
+// signals pending then are in the ring, and the caller unblocks them once
+// the guest's handlers are in place.
+func StartedBlocked() bool { return C.xemu_started_blocked() != 0 }
+
+// SetSignalMask sets the calling thread's host signal mask (bit n-1 for
+// signal n, all 64) and returns the one it had.
+func SetSignalMask(mask uint64) uint64 { return uint64(C.xemu_set_sigmask(C.uint64_t(mask))) }
+
+// QueueSelf makes signal sig pending on the calling thread with siginfo
+// info (the host's 128-byte layout): blocked, it stays pending across
+// execve, as Linux keeps a process's pending signals.
+func QueueSelf(sig int, info []byte) error {
+	if len(info) < 128 {
+		return unix.EINVAL
+	}
+	if r := C.xemu_queue_self(C.int(sig), unsafe.Pointer(&info[0])); r < 0 {
+		return unix.Errno(-r)
+	}
+	return nil
+}

@@ -35,4 +35,14 @@ int xemu_kick_thread(int tid);
 // Names the engine a caught signal stops at once (NULL: none).
 void xemu_set_signal_target(void *engine);
 
+// Whether this xemu started with every catchable signal blocked (a fork
+// child, or an xemu a guest's execve started): the constructor then took the
+// pending ones into the ring.
+int xemu_started_blocked(void);
+// Sets the calling thread's signal mask (all 64 signals) and returns the old.
+uint64_t xemu_set_sigmask(uint64_t mask);
+// Makes a signal with this siginfo (the host's layout) pending on the
+// calling thread; -errno on failure.
+int xemu_queue_self(int sig, const void *info);
+
 #endif

@@ -23,6 +23,10 @@ const (
 	ProcStat
 	ProcComm
 	ProcMem
+	ProcSmapsRollup
+	ProcNumaMaps
+	ProcPagemap
+	ProcSyscall
 )
 
 // procFiles are the files of /proc/PID (and of /proc/PID/task/TID) that
@@ -31,7 +35,8 @@ const (
 var procFiles = map[string]ProcFile{
 	"maps": ProcMaps, "smaps": ProcSmaps, "auxv": ProcAuxv, "cmdline": ProcCmdline,
 	"environ": ProcEnviron, "exe": ProcExe, "status": ProcStatus, "stat": ProcStat,
-	"comm": ProcComm, "mem": ProcMem,
+	"comm": ProcComm, "mem": ProcMem, "smaps_rollup": ProcSmapsRollup, "numa_maps": ProcNumaMaps,
+	"pagemap": ProcPagemap, "syscall": ProcSyscall,
 }
 
 // ProcDir names a directory of /proc/PID whose entries are the guest's
@@ -42,6 +47,9 @@ const (
 	DirNone ProcDir = iota
 	DirTask         // task/: one entry per thread
 	DirFD           // fd/ and fdinfo/: one entry per descriptor
+	// DirMapFiles: map_files/, one link per file mapping, named by its
+	// host address range: none of them is the guest's.
+	DirMapFiles
 )
 
 // ProcEntry is a path inside the guest's own /proc/PID directory.
@@ -95,9 +103,14 @@ func (e ProcEntry) Dir() ProcDir {
 		return DirTask
 	case e.Rest == "fd" || e.Rest == "fdinfo":
 		return DirFD
+	case e.Rest == "map_files":
+		return DirMapFiles
 	}
 	return DirNone
 }
+
+// InMapFiles: the entry is a link of map_files/ (a host mapping's range).
+func (e ProcEntry) InMapFiles() bool { return strings.HasPrefix(e.Rest, "map_files/") }
 
 // FD is the descriptor an entry fd/N or fdinfo/N (or anything below it)
 // names.
@@ -402,4 +415,97 @@ func Smaps(lines []SmapsLine, pointerBytes int) string {
 		b.WriteString(" \n")
 	}
 	return b.String()
+}
+
+// smapsSums are the totals smaps_rollup and numa_maps report.
+type smapsSums struct{ rss, anon, file, shared uint64 }
+
+func sums(l SmapsLine) smapsSums {
+	s := smapsSums{rss: l.Rss}
+	switch {
+	case l.Shared:
+		s.shared = l.Rss
+	case l.Anonymous:
+		s.anon = l.Rss
+	default:
+		s.file = l.Rss
+	}
+	return s
+}
+
+// SmapsRollup renders /proc/PID/smaps_rollup (fs/proc/task_mmu.c
+// show_smaps_rollup): one header spanning the first mapping's start to the
+// last one's end, named [rollup], then smaps' sizes summed over every
+// mapping, with the Pss split by kind.
+func SmapsRollup(lines []SmapsLine, pointerBytes int) string {
+	var t smapsSums
+	for _, l := range lines {
+		s := sums(l)
+		t.rss += s.rss
+		t.anon += s.anon
+		t.file += s.file
+		t.shared += s.shared
+	}
+	var b strings.Builder
+	head := MapLine{Name: "[rollup]"}
+	if len(lines) > 0 {
+		head.Start, head.End = lines[0].Start, lines[len(lines)-1].End
+	}
+	b.WriteString(Maps([]MapLine{head}, pointerBytes))
+	kb := func(key string, v uint64) { fmt.Fprintf(&b, "%-16s%8d kB\n", key+":", v>>10) }
+	private := t.rss - t.shared
+	kb("Rss", t.rss)
+	kb("Pss", t.rss)
+	kb("Pss_Dirty", private)
+	kb("Pss_Anon", t.anon)
+	kb("Pss_File", t.file)
+	kb("Pss_Shmem", t.shared)
+	kb("Shared_Clean", 0)
+	kb("Shared_Dirty", t.shared)
+	kb("Private_Clean", 0)
+	kb("Private_Dirty", private)
+	kb("Referenced", t.rss)
+	kb("Anonymous", t.anon)
+	for _, k := range []string{"KSM", "LazyFree", "AnonHugePages", "ShmemPmdMapped", "FilePmdMapped",
+		"Shared_Hugetlb", "Private_Hugetlb", "Swap", "SwapPss", "Locked"} {
+		kb(k, 0)
+	}
+	return b.String()
+}
+
+// NumaMaps renders /proc/PID/numa_maps (mm/mempolicy.c show_numa_map) for a
+// machine of one node: each mapping's start, the default policy, its file
+// (or heap, stack), and its resident pages, all on node 0; a mapping with
+// none resident ends after its name.
+func NumaMaps(lines []SmapsLine) string {
+	var b strings.Builder
+	for _, l := range lines {
+		fmt.Fprintf(&b, "%08x default", l.Start)
+		switch {
+		case strings.HasPrefix(l.Name, "/"):
+			b.WriteString(" file=" + l.Name)
+		case l.Name == "[heap]":
+			b.WriteString(" heap")
+		case l.Name == "[stack]":
+			b.WriteString(" stack")
+		}
+		if pages := l.Rss / 4096; pages > 0 {
+			if l.Anonymous {
+				// Resident anonymous pages were written: dirty.
+				fmt.Fprintf(&b, " anon=%d dirty=%d", pages, pages)
+			} else {
+				fmt.Fprintf(&b, " mapped=%d", pages)
+			}
+			fmt.Fprintf(&b, " N0=%d kernelpagesize_kB=4", pages)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// Syscall renders /proc/PID/syscall (fs/proc/base.c proc_pid_syscall) for
+// a thread in system call nr: the number, six arguments, the stack pointer
+// and the program counter.
+func Syscall(nr int64, args [6]uint64, sp, pc uint64) string {
+	return fmt.Sprintf("%d 0x%x 0x%x 0x%x 0x%x 0x%x 0x%x 0x%x 0x%x\n", nr, args[0], args[1], args[2], args[3], args[4], args[5], sp, pc)
 }

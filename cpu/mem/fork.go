@@ -9,17 +9,25 @@ import (
 )
 
 // A fork child is a new xemu process: it rebuilds this address space from a
-// description of its mappings and the pages that exist nowhere else. Pages
-// of private file mappings the guest never wrote come from their files again;
-// shared memory is mapped again from the object both processes share.
+// description of its mappings and the pages that exist nowhere else, which
+// the parent's raw fork child saved into a data file (a memfd) at
+// DataBase+Phys. Private anonymous memory is that file mapped privately
+// (SnapFD): its pages are shared with the file copy-on-write and none is
+// read in, so a fork costs the child the pages it touches, not the
+// parent's size. Such memory keeps its snapshot when the child forks again:
+// the next child maps the same file and reads in only the pages written
+// since. Pages of private file mappings the guest never wrote come from
+// their files again; shared memory is mapped again from the object both
+// processes share.
 
 // RestoreKind says how a fork child gets a mapping's memory back.
 type RestoreKind int
 
 const (
-	RestoreAnon       RestoreKind = iota // fresh anonymous memory, then the saved pages
+	RestoreAnon       RestoreKind = iota // the data file, privately (a hole is a page never written)
 	RestoreFile                          // the file again, privately, then the saved pages
-	RestoreCopy                          // fresh anonymous memory and every page saved
+	RestoreCopy                          // the data file, privately: every page saved
+	RestoreSnap                          // SnapFD again, privately, then the saved pages
 	RestoreSharedFile                    // the file again, shared
 	RestoreSharedFD                      // BackingFD, shared (anonymous shared memory)
 	RestoreShm                           // the System V segment attached again
@@ -46,6 +54,14 @@ type ForkState struct {
 	Mappings         []ForkMapping
 	BrkStart, BrkEnd GuestAddr
 	MmapTop          GuestAddr
+	// DataEnd: the data file must reach DataBase+DataEnd, past every
+	// mapping restored from it (a private mapping of a page past a file's
+	// end faults).
+	DataEnd uint64
+	// MapSaved: the saved pages of private file mappings are mapped from
+	// the data file, not read in, so that a page the child writes is told
+	// from one it was given (a vfork child, vfork.go).
+	MapSaved bool
 }
 
 // Snapshot describes the space for a fork child: its mappings, and the
@@ -65,6 +81,9 @@ func (s *AddressSpace) snapshotLocked() (ForkState, []ForkSave) {
 			fm.Restore = RestoreShm
 		case m.BackingFD > 0:
 			fm.Restore = RestoreSharedFD
+		case m.SnapFD > 0:
+			// Pages no longer the snapshot's are the ones written since.
+			fm.Restore, save.Mode = RestoreSnap, 1
 		case m.Shared && sameFile(m):
 			fm.Restore = RestoreSharedFile
 		case m.Dev == 0 && m.Ino == 0:
@@ -76,6 +95,9 @@ func (s *AddressSpace) snapshotLocked() (ForkState, []ForkSave) {
 			fm.Restore, save.Mode = RestoreCopy, 2
 		}
 		st.Mappings = append(st.Mappings, fm)
+		if fm.Restore == RestoreAnon || fm.Restore == RestoreCopy {
+			st.DataEnd = max(st.DataEnd, m.Phys+uint64(m.End-m.Start))
+		}
 		if fm.Restore != RestoreSharedFD && fm.Restore != RestoreSharedFile && fm.Restore != RestoreShm && save.Len > 0 {
 			saves = append(saves, save)
 		}
@@ -94,9 +116,14 @@ func sameFile(m *Mapping) bool {
 }
 
 // Restore rebuilds a space described by Snapshot in a new process: every
-// mapping at the same guest address and arena offset, and the saved pages
-// read back from data (at dataBase+Phys, where the fork child put them).
+// mapping at the same guest address and arena offset, private anonymous
+// memory mapped from data (at dataBase+Phys, where the fork child saved
+// it), and the saved pages of the other private mappings read in. The space
+// takes data over: it stays open as long as a mapping uses it.
 func (s *AddressSpace) restoreLocked(st ForkState, data int, dataBase uint64) error {
+	s.adoptBacking(data)
+	defer s.sweepBackings()
+	var readIn []Mapping
 	for i := range st.Mappings {
 		fm := &st.Mappings[i]
 		m := fm.Mapping
@@ -117,16 +144,20 @@ func (s *AddressSpace) restoreLocked(st ForkState, data int, dataBase uint64) er
 			}
 			defer unix.Close(f)
 			fd = f
+			if fm.Restore == RestoreFile {
+				readIn = append(readIn, m)
+			}
 		case RestoreSharedFD:
 			fd = m.BackingFD
-			if !slices.Contains(s.backings, fd) {
-				s.backings = append(s.backings, fd)
-				if s.FDHook != nil {
-					s.FDHook(fd, true)
-				}
-			}
+			s.adoptBacking(fd)
 		case RestoreCopy:
 			m.Dev, m.Ino = 0, 0
+			m.SnapFD, m.SnapOff = data, dataBase+m.Phys
+		case RestoreAnon:
+			m.SnapFD, m.SnapOff = data, dataBase+m.Phys
+		case RestoreSnap:
+			s.adoptBacking(m.SnapFD)
+			readIn = append(readIn, m)
 		}
 		if err := s.backHost(&m, fd); err != nil {
 			return fmt.Errorf("restoring %#x-%#x: %w", m.Start, m.End, err)
@@ -137,21 +168,40 @@ func (s *AddressSpace) restoreLocked(st ForkState, data int, dataBase uint64) er
 		}
 	}
 	s.brkStart, s.brkEnd, s.mmapTop = st.BrkStart, st.BrkEnd, st.MmapTop
-	return s.readSaved(data, dataBase)
+	for _, m := range readIn {
+		restore := s.readSaved
+		if st.MapSaved {
+			restore = s.mapSaved
+		}
+		if err := restore(data, dataBase, m.Phys, uint64(m.EOF()-m.Start)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// readSaved copies the data file's extents into the arena: it is sparse,
-// holding only the pages the fork child saved.
-func (s *AddressSpace) readSaved(data int, dataBase uint64) error {
-	var st unix.Stat_t
-	if err := unix.Fstat(data, &st); err != nil {
-		return err
+// adoptBacking makes fd one of the space's backing descriptors.
+func (s *AddressSpace) adoptBacking(fd int) {
+	if slices.Contains(s.backings, fd) {
+		return
 	}
-	end := int64(st.Size)
-	off := int64(dataBase)
+	s.backings = append(s.backings, fd)
+	if s.FDHook != nil {
+		s.FDHook(fd, true)
+	}
+}
+
+// readSaved copies the data file's extents for arena [phys, phys+n) into
+// the arena: the file is sparse, holding only the pages the fork child
+// saved.
+func (s *AddressSpace) readSaved(data int, dataBase, phys, n uint64) error {
+	if phys+n > s.arenaLen {
+		return fmt.Errorf("saved memory at %#x beyond the arena", phys)
+	}
+	off, end := int64(dataBase+phys), int64(dataBase+phys+n)
 	for off < end {
 		start, err := unix.Seek(data, off, unix.SEEK_DATA)
-		if err == unix.ENXIO {
+		if err == unix.ENXIO || err == nil && start >= end {
 			return nil
 		}
 		if err != nil {
@@ -161,11 +211,9 @@ func (s *AddressSpace) readSaved(data int, dataBase uint64) error {
 		if err != nil {
 			return err
 		}
-		phys := uint64(start) - dataBase
-		if phys+uint64(stop-start) > s.arenaLen {
-			return fmt.Errorf("saved memory at %#x beyond the arena", phys)
-		}
-		if err := PreadFull(data, s.arenaMem[phys:phys+uint64(stop-start)], start); err != nil {
+		stop = min(stop, end)
+		at := uint64(start) - dataBase
+		if err := PreadFull(data, s.arenaMem[at:at+uint64(stop-start)], start); err != nil {
 			return err
 		}
 		off = stop

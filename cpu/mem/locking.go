@@ -4,13 +4,15 @@ package mem
 // engine. The mapping tree, the arena allocator and the heap's bounds are
 // guarded by AddressSpace.mu, taken by every method below. The page table
 // is read without it (by the engines' TLB fill callbacks and by Read/Write):
-// entries are single 64-bit stores and nodes are never freed.
+// entries are single 64-bit stores; Read/Write walk under the table's own
+// read lock, and nodes that become empty are freed only in settle.
 //
-// A page whose entry changes may still sit in another engine's TLB. So the
-// host memory behind removed pages is given back only after the observer's
-// FlushTLB has made every engine drop stale entries, at the end of the call
-// (unlock), and translated code is dropped on every engine before any of
-// them runs guest code again.
+// A page whose entry changes may still sit in another engine's TLB, and an
+// engine may be walking a node just detached. So the host memory behind
+// removed pages, and detached page-table nodes, are given back only after
+// the observer's FlushTLB has made every engine drop stale entries, at the
+// end of the call (unlock), and translated code is dropped on every engine
+// before any of them runs guest code again.
 
 // pendingFree is an arena slot to give back once no engine can reach it.
 type pendingFree struct{ phys, length uint64 }
@@ -24,15 +26,20 @@ func (s *AddressSpace) unlock() {
 }
 
 // settle makes every engine drop translations the call made stale, then
-// releases the host memory of removed pages.
+// releases the host memory of removed pages and the page-table nodes they
+// emptied.
 func (s *AddressSpace) settle() {
-	if !s.staleTLB && len(s.pendingFree) == 0 {
+	retired := s.pt != nil && len(s.pt.retired) > 0 // none after Close
+	if !s.staleTLB && len(s.pendingFree) == 0 && !retired {
 		return
 	}
 	if s.observer != nil {
 		s.observer.FlushTLB()
 	}
 	s.staleTLB = false
+	if retired {
+		s.pt.reclaim()
+	}
 	for _, f := range s.pendingFree {
 		reserve(s.arena+uintptr(f.phys), f.length)
 		s.phys.free(f.phys, f.length)
@@ -124,7 +131,8 @@ func (s *AddressSpace) SetMmapTop(a GuestAddr) {
 	s.setMmapTopLocked(a)
 }
 
-// BackingFDs are the descriptors behind the space's shared anonymous memory.
+// BackingFDs are the descriptors behind the space's shared anonymous memory
+// and the fork snapshots behind its private memory.
 func (s *AddressSpace) BackingFDs() []int {
 	s.lock()
 	defer s.unlock()

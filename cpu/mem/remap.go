@@ -17,6 +17,19 @@ func (s *AddressSpace) remapLocked(old GuestAddr, oldLen, newLen uint64, mayMove
 	if m == nil || uint64(old)+oldLen > uint64(m.End) || !s.inside(old, oldLen) {
 		return 0, unix.EFAULT
 	}
+	if m.SnapFD > 0 && newLen > oldLen {
+		// Grown, the mapping would reach further into its snapshot (or
+		// past its end), where Linux gives new anonymous memory: the pages
+		// moved become the process's own first.
+		s.splitAt(m, old)
+		m = s.maps.find(old)
+		s.splitAt(m, old+GuestAddr(oldLen))
+		m = s.maps.find(old)
+		if err := s.unsnap(m, true); err != nil {
+			return 0, err
+		}
+		s.sweepBackings()
+	}
 	if fixed {
 		if uint64(newAddr)%PageSize != 0 || !s.inside(newAddr, newLen) {
 			return 0, unix.EINVAL
@@ -24,12 +37,21 @@ func (s *AddressSpace) remapLocked(old GuestAddr, oldLen, newLen uint64, mayMove
 		if uint64(newAddr) < uint64(old)+oldLen && uint64(old) < uint64(newAddr)+newLen {
 			return 0, unix.EINVAL
 		}
+		// mremap_to: both the destination and the source may split in three
+		// before the move, which itself needs room for four: refused before
+		// anything is unmapped.
+		if s.mapsFull(6) {
+			return 0, unix.ENOMEM
+		}
 		s.unmapRange(newAddr, newAddr+GuestAddr(newLen))
 		return s.move(m, old, oldLen, newLen, newAddr)
 	}
 	if newLen <= oldLen {
 		if newLen < oldLen {
-			s.unmapLocked(old+GuestAddr(newLen), oldLen-newLen)
+			// A shrink that splits at the map count limit is ENOMEM, as munmap.
+			if err := s.unmapLocked(old+GuestAddr(newLen), oldLen-newLen); err != nil {
+				return 0, err
+			}
 		}
 		return old, nil
 	}
@@ -82,6 +104,11 @@ func (s *AddressSpace) extendHost(m, tail *Mapping) error {
 // pages with the host's mremap so nothing is copied. dst may equal old (the
 // mapping grows where it is but needs a bigger arena slot).
 func (s *AddressSpace) move(m *Mapping, old GuestAddr, oldLen, newLen uint64, dst GuestAddr) (GuestAddr, error) {
+	// mm/mremap.c move_vma: a move may split the old mapping in three and
+	// add the new one, so it needs room for that under vm.max_map_count.
+	if s.mapsFull(4) {
+		return 0, unix.ENOMEM
+	}
 	if m.BackingFD > 0 && newLen > oldLen {
 		// Shared anonymous memory grows with its memfd, as Linux's shmem
 		// object does; pages past the memfd's end would fault.
@@ -120,6 +147,9 @@ func (s *AddressSpace) move(m *Mapping, old GuestAddr, oldLen, newLen uint64, ds
 	moved.Start, moved.End, moved.Phys = dst, dst+GuestAddr(newLen), phys
 	if m.hasOffset() {
 		moved.Offset = m.Offset + uint64(old-m.Start)
+	}
+	if m.SnapFD > 0 {
+		moved.SnapOff = m.SnapOff + uint64(old-m.Start)
 	}
 	// Drop the old range from the guest's view; its arena slot was moved, so it
 	// must not be released twice.
@@ -181,7 +211,7 @@ func (s *AddressSpace) brkLocked(want GuestAddr) GuestAddr {
 func (s *AddressSpace) mergeHeap(a GuestAddr) {
 	m := s.maps.find(a)
 	prev := s.maps.find(a - 1)
-	if m == nil || prev == nil || prev.Name != "[heap]" || prev.Prot != m.Prot ||
+	if m == nil || prev == nil || prev.Name != "[heap]" || prev.Prot != m.Prot || prev.SnapFD != 0 || m.SnapFD != 0 ||
 		prev.Phys+uint64(prev.End-prev.Start) != m.Phys {
 		return
 	}

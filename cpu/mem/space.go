@@ -67,6 +67,13 @@ type Mapping struct {
 	// BackingFD is the host descriptor of the memory behind shared
 	// anonymous memory (a memfd): what a fork child maps again.
 	BackingFD int
+	// SnapFD, for private anonymous memory, is the fork snapshot this
+	// process was started from (the memfd its parent's fork child saved the
+	// pages into), which the host maps privately at SnapOff: the pages come
+	// from it copy-on-write, as they would from the parent's on Linux, and
+	// are not read in. Zero for memory of the process's own.
+	SnapFD  int
+	SnapOff uint64
 }
 
 // EOF is the first address of m whose page lies wholly past the end of its
@@ -110,7 +117,7 @@ type AddressSpace struct {
 	mmapTop          GuestAddr // top-down allocation starts below this
 	brkStart, brkEnd GuestAddr
 
-	// backings are the BackingFDs mappings use; FDHook hears of each as it
+	// backings are the BackingFDs and SnapFDs mappings use; FDHook hears of each as it
 	// is opened and closed (the kernel keeps them from the guest), and they
 	// are put at FDBase or above.
 	backings []int
@@ -271,6 +278,10 @@ func (s *AddressSpace) mapLocked(r MapRequest) (GuestAddr, error) {
 		if r.NoReplace && len(s.maps.overlapping(addr, addr+GuestAddr(length))) > 0 {
 			return 0, unix.EEXIST
 		}
+		// Replacing the middle of a mapping splits it first, as munmap does.
+		if s.splitsInThree(addr, addr+GuestAddr(length)) && s.mapsFull(2) {
+			return 0, unix.ENOMEM
+		}
 	default:
 		// Linux rounds a hint up (PAGE_ALIGN): the page holding an unaligned
 		// hint is below the hint, so it is not what the caller asked for.
@@ -394,10 +405,14 @@ func (s *AddressSpace) backHost(m *Mapping, fd int) error {
 	} else {
 		flags |= unix.MAP_PRIVATE | unix.MAP_NORESERVE
 	}
+	offset := m.Offset
+	if m.SnapFD > 0 && fd < 0 && !m.Shared {
+		fd, offset = m.SnapFD, m.SnapOff
+	}
 	if fd < 0 {
 		flags |= unix.MAP_ANONYMOUS
 	}
-	_, _, e := unix.Syscall6(unix.SYS_MMAP, host, uintptr(length), uintptr(prot), uintptr(flags), uintptr(fd), uintptr(m.Offset))
+	_, _, e := unix.Syscall6(unix.SYS_MMAP, host, uintptr(length), uintptr(prot), uintptr(flags), uintptr(fd), uintptr(offset))
 	if e != 0 {
 		return e
 	}
@@ -505,10 +520,21 @@ func (s *AddressSpace) unmapLocked(addr GuestAddr, length uint64) error {
 	if end < uint64(addr) || end > uint64(s.Limit) {
 		return unix.EINVAL
 	}
+	if s.splitsInThree(addr, GuestAddr(end)) && s.mapsFull(1) {
+		return unix.ENOMEM
+	}
 	if s.unmapRange(addr, GuestAddr(end)) && s.observer != nil {
 		s.staleTLB = true
 	}
 	return nil
+}
+
+// splitsInThree reports whether removing [start, end) leaves a piece of one
+// mapping on both sides, one more mapping than before: mm/vma.c
+// vms_gather_munmap_vmas refuses that split with ENOMEM at vm.max_map_count.
+func (s *AddressSpace) splitsInThree(start, end GuestAddr) bool {
+	m := s.maps.find(start)
+	return m != nil && m.Start < start && end < m.End
 }
 
 // unmapRange removes [start, end) from the guest's view and the arena, splitting
@@ -582,6 +608,9 @@ func (s *AddressSpace) sweepBackings() {
 		if m.BackingFD > 0 {
 			used[m.BackingFD] = true
 		}
+		if m.SnapFD > 0 {
+			used[m.SnapFD] = true
+		}
 		return true
 	})
 	kept := s.backings[:0]
@@ -598,7 +627,8 @@ func (s *AddressSpace) sweepBackings() {
 	s.backings = kept
 }
 
-// BackingFDs are the descriptors behind the space's shared anonymous memory.
+// BackingFDs are the descriptors behind the space's shared anonymous memory
+// and the fork snapshots behind its private memory.
 func (s *AddressSpace) backingFDsLocked() []int { return append([]int(nil), s.backings...) }
 
 // splitAt cuts m in two at a (a page boundary strictly inside m).
@@ -612,6 +642,9 @@ func (s *AddressSpace) splitAt(m *Mapping, a GuestAddr) {
 	hi.Phys += off
 	if hi.hasOffset() {
 		hi.Offset += off
+	}
+	if hi.SnapFD > 0 {
+		hi.SnapOff += off
 	}
 	s.maps.remove(m)
 	m.End = a

@@ -946,3 +946,161 @@ func TestManyMappings(t *testing.T) {
 		}
 	}
 }
+
+// At the mapping limit, an unmap (or a fixed map) that splits one mapping in
+// three is ENOMEM and changes nothing; one that only trims a mapping works
+// (mm/vma.c vms_gather_munmap_vmas).
+func TestSplitAtMapLimit(t *testing.T) {
+	s, _ := newSpace(t)
+	const base = 0x10000000
+	big := mustMap(t, s, base, 4*pg, pRW)
+	mustMap(t, s, base+8*pg, pg, pR)
+	s.maxMaps = s.Count()
+	if err := s.Unmap(big+pg, pg); err != unix.ENOMEM {
+		t.Fatalf("unmap of the middle at the limit: %v, want ENOMEM", err)
+	}
+	if _, err := s.Map(MapRequest{Addr: big + pg, Length: pg, Prot: pR, Fixed: true, FD: -1}); err != unix.ENOMEM {
+		t.Fatalf("fixed map over the middle at the limit: %v, want ENOMEM", err)
+	}
+	expectMappings(t, s, span{big, big + 4*pg, pRW}, span{base + 8*pg, base + 9*pg, pR})
+	if err := s.Unmap(big+3*pg, pg); err != nil {
+		t.Fatalf("unmap of the last page at the limit: %v", err)
+	}
+	if err := s.Unmap(big, pg); err != nil {
+		t.Fatalf("unmap of the first page at the limit: %v", err)
+	}
+	expectMappings(t, s, span{big + pg, big + 3*pg, pRW}, span{base + 8*pg, base + 9*pg, pR})
+	s.maxMaps++
+	if err := s.Unmap(big+pg, pg); err != nil {
+		t.Fatalf("unmap of the first of two pages below the limit: %v", err)
+	}
+}
+
+// Page-table nodes emptied by unmapping are freed: mapping and unmapping
+// large ranges at ever new addresses leaves the table as it was, while a
+// leaf still holding another mapping's pages stays.
+func TestPageTableFreesNodes(t *testing.T) {
+	s, _ := newSpace(t)
+	base := s.pt.nodes()
+	for i := GuestAddr(0); i < 8; i++ {
+		a := mustMap(t, s, 0x100000000000+i*0x1000000000, 4<<30, ProtNone)
+		if n := s.pt.nodes(); n < base+256 {
+			t.Fatalf("round %d: %d nodes for 4 GiB mapped, want at least %d", i, n, base+256)
+		}
+		if err := s.Unmap(a, 4<<30); err != nil {
+			t.Fatal(err)
+		}
+		if n := s.pt.nodes(); n != base {
+			t.Fatalf("round %d: %d nodes after unmapping, want %d", i, n, base)
+		}
+	}
+	// Two mappings in one leaf: the leaf goes with the second.
+	a := mustMap(t, s, 0x200000000000, pg, pRW)
+	b := mustMap(t, s, 0x200000000000+2*pg, pg, pR)
+	fill(t, s, b, pg, 0x42)
+	if err := s.Unmap(a, pg); err != nil {
+		t.Fatal(err)
+	}
+	expectBytes(t, s, b, pg, 0x42)
+	if n := s.pt.nodes(); n != base+2 {
+		t.Fatalf("%d nodes with one page mapped, want %d", n, base+2)
+	}
+	if err := s.Unmap(b, pg); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.pt.nodes(); n != base || len(s.pt.retired) != 0 {
+		t.Fatalf("%d nodes (%d retired) after unmapping all, want %d", n, len(s.pt.retired), base)
+	}
+	// A wrapped-around mremap and a partial munmap keep what is left.
+	c := mustMap(t, s, 0x300000000000-pg, 3*pg, pRW) // crosses a 64 GiB boundary
+	fill(t, s, c, 3*pg, 7)
+	if err := s.Unmap(c, pg); err != nil {
+		t.Fatal(err)
+	}
+	expectBytes(t, s, c+pg, 2*pg, 7)
+	if _, err := s.Remap(c+pg, 2*pg, 2*pg, true, true, 0x400000000000); err != nil {
+		t.Fatal(err)
+	}
+	expectBytes(t, s, 0x400000000000, 2*pg, 7)
+	if n := s.pt.nodes(); n != base+2 {
+		t.Fatalf("%d nodes with one mapping left, want %d", n, base+2)
+	}
+}
+
+// Readers walk the table while another goroutine maps and unmaps next to
+// what they read, emptying and freeing nodes (run with -race too).
+func TestPageTableFreeConcurrentReads(t *testing.T) {
+	s, _ := newSpace(t)
+	const stable = GuestAddr(0x500000000000)
+	mustMap(t, s, stable, pg, pRW)
+	fill(t, s, stable, pg, 9)
+	stop := make(chan struct{})
+	errs := make(chan error, 2)
+	for r := 0; r < 2; r++ {
+		go func() {
+			b := make([]byte, 8)
+			for {
+				select {
+				case <-stop:
+					errs <- nil
+					return
+				default:
+				}
+				if err := s.Read(stable, b); err != nil || b[0] != 9 {
+					errs <- errors.New("stable page unreadable")
+					return
+				}
+				// Pages that come and go: EFAULT or zeroes, never a crash.
+				s.Read(stable+16<<20, b)
+				s.Read(stable+64<<30, b)
+			}
+		}()
+	}
+	for i := 0; i < 200; i++ {
+		a := mustMap(t, s, stable+16<<20, 32<<20, pRW)
+		c := mustMap(t, s, stable+64<<30, pg, pRW)
+		if err := s.Unmap(a, 32<<20); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Unmap(c, pg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	for r := 0; r < 2; r++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// mremap at the mapping limit: a shrink that splits is ENOMEM (as munmap),
+// and a move needs room for four more mappings (mm/mremap.c move_vma), a
+// fixed one for six before it unmaps the destination (mremap_to).
+func TestRemapAtMapLimit(t *testing.T) {
+	s, _ := newSpace(t)
+	const base = 0x10000000
+	a := mustMap(t, s, base, 4*pg, pRW)
+	dst := mustMap(t, s, base+16*pg, 2*pg, pR)
+	fill(t, s, dst, 2*pg, 3)
+	s.maxMaps = s.Count()
+	// Shrinking [a+pg, a+3pg) to one page unmaps a+2pg: the mapping is split in three.
+	if _, err := s.Remap(a+pg, 2*pg, pg, false, false, 0); err != unix.ENOMEM {
+		t.Fatalf("shrink that splits at the limit: %v, want ENOMEM", err)
+	}
+	if _, err := s.Remap(a, pg, 2*pg, true, false, 0); err != unix.ENOMEM {
+		t.Fatalf("move at the limit: %v, want ENOMEM", err)
+	}
+	if _, err := s.Remap(a, pg, pg, true, true, dst); err != unix.ENOMEM {
+		t.Fatalf("fixed move at the limit: %v, want ENOMEM", err)
+	}
+	expectMappings(t, s, span{a, a + 4*pg, pRW}, span{dst, dst + 2*pg, pR})
+	expectBytes(t, s, dst, 2*pg, 3)
+	if _, err := s.Remap(a, 4*pg, 3*pg, false, false, 0); err != nil {
+		t.Fatalf("shrink from the end at the limit: %v", err)
+	}
+	s.maxMaps += 6
+	if _, err := s.Remap(a, pg, pg, true, true, dst); err != nil {
+		t.Fatalf("fixed move below the limit: %v", err)
+	}
+}

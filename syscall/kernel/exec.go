@@ -54,8 +54,10 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 	if err != nil {
 		return err
 	}
+	// A vfork child's writes are its parent's before the parent goes on.
+	t.P.vforkWriteBack()
 	if target.native {
-		return t.execHost(target.host, target.argv, envp)
+		return t.execHost(target.host, target.argv, envp, true)
 	}
 	p := t.P
 	args := []string{"xemu"}
@@ -100,7 +102,7 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 		if p.straceFD > 0 {
 			state += fmt.Sprintf(" --strace-fd=%d", p.straceFD)
 		}
-		err := t.execHost(target.host, target.argv, append(envp, state))
+		err := t.execHost(target.host, target.argv, append(envp, state), false)
 		// No handler registered: xemu runs it, without the bit, as
 		// under a registration without C.
 		if !errors.Is(err, unix.ENOEXEC) || hostSelf.Exe < 0 {
@@ -111,16 +113,16 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 	if len(target.argv) > 1 {
 		args = append(args, target.argv[1:]...)
 	}
-	return t.execHost("", args, envp)
+	return t.execHost("", args, envp, false)
 }
 
 // ExecEnv carries the hidden options of a guest's execve to an xemu that
 // binfmt_misc starts (it has no command line of its own).
 const ExecEnv = "XEMU_EXEC"
 
-// execHost replaces xemu's process with a host program, or with xemu
-// itself when path is "".
-func (t *Task) execHost(path string, argv, envp []string) error {
+// execHost replaces xemu's process with a host program (native), or with
+// xemu itself (path "", or a guest program binfmt_misc runs).
+func (t *Task) execHost(path string, argv, envp []string, native bool) error {
 	p := t.P
 	if p.Strace != nil {
 		t.tracef("--- execve %q: %s ---\n", path, strings.Join(argv, " "))
@@ -137,17 +139,50 @@ func (t *Task) execHost(path string, argv, envp []string) error {
 	// The guest's parent-death signal goes to the host for the exec (see
 	// pdeath.go) and comes back if the exec fails.
 	undo := handOverParentDeathSignal()
+	undoSignals := t.handOverSignals(native)
 	var err error
 	if path == "" {
 		err = execSelf(argv, envp)
 	} else {
 		err = unix.Exec(path, argv, envp)
 	}
+	undoSignals()
 	undo()
 	if p.straceFD > 0 {
 		unix.FcntlInt(uintptr(p.straceFD), unix.F_SETFD, unix.FD_CLOEXEC)
 	}
 	return err
+}
+
+// handOverSignals gives the program exec runs the guest's signal state as
+// Linux keeps it across execve: the signals pending for the guest become
+// the host's, pending on this thread, and the thread's host mask is the
+// guest's (native) or blocks everything (xemu again: the next xemu's
+// constructor takes what is pending, with what arrives until its handlers
+// are in, and unblocks once the guest's mask and dispositions are set up;
+// cpu/hostsig.c). A signal caught in the last moments by another of xemu's
+// threads is still lost with them. undo puts things back for an exec that
+// failed: the signals come back through the host's handler.
+func (t *Task) handOverSignals(native bool) (undo func()) {
+	p := t.P
+	old := cpu.SetSignalMask(^uint64(0))
+	p.drainHostSignals()
+	p.sigMu.Lock()
+	infos := append(append([]abi.SigInfo(nil), p.shared.infos...), t.pending.infos...)
+	p.shared.drop(^SigSet(0))
+	t.pending.drop(^SigSet(0))
+	mask := t.mask
+	if t.restoreMask {
+		mask = t.savedMask
+	}
+	p.sigMu.Unlock()
+	for _, si := range infos {
+		cpu.QueueSelf(int(si.Signo), si.Marshal(64))
+	}
+	if native {
+		cpu.SetSignalMask(uint64(mask &^ abi.SigUnblockable))
+	}
+	return func() { cpu.SetSignalMask(old) }
 }
 
 // resolveExec finds what runs: the program itself, or the interpreters of

@@ -112,6 +112,9 @@ type forkState struct {
 	ClearChildTID mem.GuestAddr
 	SetChildTID   mem.GuestAddr
 	VforkFD       int
+	// VforkMem: a vfork child hands the pages it writes back through this
+	// memfd (cpu/mem/vfork.go).
+	VforkMem int
 
 	Mem      mem.ForkState
 	DataBase uint64
@@ -120,9 +123,13 @@ type forkState struct {
 	SelfTested []string
 }
 
-// Fork creates a child process as clone without CLONE_VM does (and vfork,
-// which shares nothing here: the child gets a copy, as under qemu-user) and
-// returns its pid.
+// Fork creates a child process as clone without CLONE_VM does, and returns
+// its pid. vfork and clone(CLONE_VM|CLONE_VFORK) (posix_spawn's) make the
+// same kind of child, but the parent waits until the child executes or
+// exits, and what the child wrote to private memory meanwhile is then
+// copied into the parent (vforkWriteBack): for what programs observe, the
+// memory was shared. An exec that follows copies no memory beyond the pages
+// the child wrote: the child maps its snapshot, it does not read it in.
 func (t *Task) Fork(c CloneArgs) (int, error) {
 	if err := checkForkFlags(c.Flags); err != nil {
 		return 0, err
@@ -193,6 +200,20 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 			}
 		}()
 	}
+	vforkMem := -1
+	if c.Flags&(CLONE_VFORK|CLONE_VM) == CLONE_VFORK|CLONE_VM {
+		// Memory shared until the child executes or exits: what the child
+		// writes meanwhile comes back (vforkWriteBack).
+		fd, err := unix.MemfdCreate("xemu-vfork", unix.MFD_CLOEXEC)
+		if err != nil {
+			return 0, unix.EAGAIN
+		}
+		vforkMem = highFD(fd)
+		defer unix.Close(vforkMem)
+		st.VforkMem = vforkMem
+		st.Mem.MapSaved = true
+		keep = append(keep, vforkMem)
+	}
 	header, err := json.Marshal(&st)
 	if err != nil {
 		return 0, unix.EAGAIN
@@ -210,6 +231,10 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 	binary.LittleEndian.PutUint64(buf, uint64(len(header)))
 	copy(buf[8:], header)
 	if _, err := unix.Pwrite(memfd, buf, 0); err != nil {
+		return 0, unix.ENOMEM
+	}
+	// The child maps its anonymous memory from here, holes included.
+	if err := unix.Ftruncate(memfd, int64(st.DataBase+memState.DataEnd)); err != nil {
 		return 0, unix.ENOMEM
 	}
 	req := cpu.ForkRequest{
@@ -273,8 +298,35 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 				break
 			}
 		}
+		if vforkMem >= 0 {
+			p.Mem.TakeWritten(vforkMem)
+		}
 	}
 	return pid, nil
+}
+
+// vforkWriteBack gives a vfork child's parent the pages the child wrote,
+// before it executes or exits (and so lets the parent go on): Linux's
+// vfork child writes the parent's own memory. Only whole pages go back, so
+// a write another thread of the parent made meanwhile to such a page is
+// lost; a child killed by a signal gives nothing back, nor does one that
+// cannot read its pagemap (no /proc).
+func (p *Process) vforkWriteBack() {
+	if p.vforkMem <= 0 {
+		return
+	}
+	var pm int
+	var err error
+	if hostSelf.Proc >= 0 {
+		pm, err = unix.Openat(hostSelf.Proc, "self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	} else {
+		pm, err = unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return
+	}
+	defer unix.Close(pm)
+	p.Mem.WrittenPrivate(pm, p.vforkMem)
 }
 
 func (t *Task) writeU32(a mem.GuestAddr, v uint32) {
@@ -291,7 +343,7 @@ func checkForkFlags(flags uint64) error {
 	rest := flags &^ (cloneHostFlags | cloneIgnored | CLONE_SETTLS | CLONE_PARENT_SETTID |
 		CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PIDFD)
 	// CLONE_VM|CLONE_VFORK is posix_spawn's: the child only sets up and
-	// executes, so a copy serves (as vfork).
+	// executes, with its writes handed back to the parent (as vfork).
 	if rest&CLONE_VFORK != 0 {
 		rest &^= CLONE_VFORK | CLONE_VM
 	}
@@ -364,15 +416,16 @@ func Resume(fd int) (Resumed, int, error) {
 	p.execOptions.Args = st.ExecArgs
 	p.stderrFD = st.StderrFD
 	p.setupMemFDs()
-	if err := space.Restore(st.Mem, fd, st.DataBase); err != nil {
-		return info, 0, err
-	}
 	// The guest's descriptors the fork child kept open across its exec are
 	// close-on-exec again, as the guest had them.
 	if err := restoreCloseOnExec(fd, st.DataBase-forkFDListSize); err != nil {
 		return info, 0, err
 	}
-	unix.Close(fd)
+	// The space keeps fd (the snapshot behind its anonymous memory) while
+	// a mapping uses it.
+	if err := space.Restore(st.Mem, fd, st.DataBase); err != nil {
+		return info, 0, err
+	}
 	if st.StraceFD > 0 {
 		unix.CloseOnExec(st.StraceFD)
 		p.Reserve(st.StraceFD)
@@ -390,6 +443,11 @@ func Resume(fd int) (Resumed, int, error) {
 	if st.VforkFD > 0 {
 		unix.CloseOnExec(st.VforkFD)
 		p.Reserve(st.VforkFD)
+	}
+	if st.VforkMem > 0 {
+		unix.CloseOnExec(st.VforkMem)
+		p.Reserve(st.VforkMem)
+		p.vforkMem = st.VforkMem
 	}
 	for _, fd := range runtimeFDs {
 		p.Reserve(fd)
@@ -462,6 +520,9 @@ func readForkState(fd int) (*forkState, error) {
 	for _, m := range st.Mem.Mappings {
 		if m.BackingFD > 0 {
 			unix.CloseOnExec(m.BackingFD)
+		}
+		if m.SnapFD > 0 {
+			unix.CloseOnExec(m.SnapFD)
 		}
 	}
 	return &st, nil

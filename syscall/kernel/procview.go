@@ -119,13 +119,16 @@ func (t *Task) procViewOf(p string) ProcView {
 }
 
 // Hidden: the view names what the guest may not see: a thread that is not
-// one of its own, or one of xemu's descriptors. Linux has no such entry:
-// ENOENT.
+// one of its own, one of xemu's descriptors, or a link of map_files/ (named
+// by a host mapping's range). Linux has no such entry: ENOENT.
 func (t *Task) Hidden(v ProcView) bool {
 	if !v.In {
 		return false
 	}
 	if v.Entry.TID != 0 && !t.P.GuestThread(v.Entry.TID) {
+		return true
+	}
+	if v.Entry.InMapFiles() {
 		return true
 	}
 	fd, ok := v.Entry.FD()
@@ -279,8 +282,8 @@ func (t *Task) Landing(dirfd int, p string, follow bool, dev, ino uint64, fd int
 
 // FilterProcDirents drops from a buffer of linux_dirent64 records read from
 // fd what the guest may not see: in /proc/PID/task the threads that are not
-// its own, in fd/ and fdinfo/ xemu's descriptors, and returns the new
-// length.
+// its own, in fd/ and fdinfo/ xemu's descriptors, in map_files/ every link
+// (host mappings), and returns the new length.
 func (t *Task) FilterProcDirents(fd int, buf []byte) int {
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) != nil || !OnProcFS(st.Dev) {
@@ -306,7 +309,9 @@ func (t *Task) FilterProcDirents(fd int, buf []byte) int {
 		}
 		n, err := strconv.Atoi(string(name))
 		keep := true
-		if err == nil {
+		if dir == guestfs.DirMapFiles {
+			keep = string(name) == "." || string(name) == ".."
+		} else if err == nil {
 			switch dir {
 			case guestfs.DirTask:
 				keep = t.P.GuestThread(n)

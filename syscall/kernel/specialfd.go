@@ -16,9 +16,12 @@ import (
 type SpecialFile struct {
 	SignalFD *SignalFD // a signalfd
 	GuestMem bool      // /proc/self/mem: reads and writes reach guest memory
+	Pagemap  bool      // /proc/self/pagemap: reads give the guest's pages' entries
 	// CommTID: /proc/PID/comm (or task/TID/comm) open for writing: a
 	// write names thread CommTID.
 	CommTID int
+	// SyscallTID: /proc/PID/syscall (or task/TID/syscall) of that thread.
+	SyscallTID int
 }
 
 type fileKey struct{ dev, ino uint64 }
@@ -72,15 +75,28 @@ func (p *Process) Special(fd int) (SpecialFile, bool) {
 // comm) of guest thread tid goes through (fs/proc/base.c comm_write): an
 // empty memfd whose writes set the thread's name.
 func (p *Process) OpenCommWriter(tid int, cloexec bool) (int, error) {
+	return p.openSpecial("xemu-comm", SpecialFile{CommTID: tid}, cloexec)
+}
+
+// OpenSyscallFile opens /proc/PID/syscall of thread tid: each read from
+// its start describes the call the thread is in then (SyscallLine).
+func (p *Process) OpenSyscallFile(tid int, cloexec bool) (int, error) {
+	return p.openSpecial("xemu-syscall", SpecialFile{SyscallTID: tid}, cloexec)
+}
+
+// openSpecial is a descriptor that stands for f: an empty memfd, which
+// keeps a file offset and answers fstat, while xemu gives reads and writes
+// their meaning.
+func (p *Process) openSpecial(name string, f SpecialFile, cloexec bool) (int, error) {
 	flags := 0
 	if cloexec {
 		flags = unix.MFD_CLOEXEC
 	}
-	fd, err := unix.MemfdCreate("xemu-comm", flags)
+	fd, err := unix.MemfdCreate(name, flags)
 	if err != nil {
 		return 0, err
 	}
-	p.addSpecial(fd, SpecialFile{CommTID: tid})
+	p.addSpecial(fd, f)
 	return fd, nil
 }
 

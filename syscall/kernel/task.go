@@ -63,6 +63,9 @@ type Process struct {
 	execOptions ExecOptions
 	straceFD    int
 	stderrFD    int // xemu's own copy of its stderr
+	// vforkMem, in a vfork child, is where the pages it writes go back to
+	// its parent when it executes or exits (fork.go vforkWriteBack).
+	vforkMem int
 	// sigTrampoline is the page holding the kernel's signal return code
 	// (abi.SigFrameLayout.TrampolineCode).
 	sigTrampoline mem.GuestAddr
@@ -243,6 +246,12 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	p.sigMu.Lock()
 	p.syncChildReapingLocked()
 	p.sigMu.Unlock()
+	// Started by a guest's execve, xemu began with every signal blocked
+	// (exec.go handOverSignals): what came meanwhile is queued for the
+	// guest now, under the mask and dispositions it kept.
+	if cpu.StartedBlocked() {
+		cpu.UnblockSignals()
+	}
 	if err := abi.StartThread(e, img.Entry, stack.SP); err != nil {
 		return 0, err
 	}
@@ -509,6 +518,7 @@ func (t *Task) tracef(format string, args ...any) {
 
 // Exit ends the process with status (exit_group, or exit of the last thread).
 func (t *Task) Exit(status int) {
+	t.P.vforkWriteBack()
 	t.P.exitStatus = status & 0xff
 	// Robust futexes of every thread are released as each would at its exit.
 	for _, o := range t.P.taskList() {

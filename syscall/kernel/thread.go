@@ -121,6 +121,10 @@ func (t *Task) syncMM() {
 
 // enterKernel and leaveKernel bracket work a thread does outside guest code
 // while its engine is inside a callback.
+// Running: the thread may be executing guest code now (not stopped in a
+// system call, a fault or a signal).
+func (t *Task) Running() bool { return t.running.Load() }
+
 func (t *Task) enterKernel() { t.running.Store(false) }
 
 func (t *Task) leaveKernel() {

@@ -2,6 +2,7 @@ package linux
 
 import (
 	"math"
+	"slices"
 	"xemu/syscall/abi"
 	"xemu/syscall/kernel"
 
@@ -119,13 +120,18 @@ func closeRange(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if flags&unix.CLOSE_RANGE_UNSHARE == 0 && flags&unix.CLOSE_RANGE_CLOEXEC == 0 {
 		t.P.Dirs.CloseRange(first, last)
 	}
-	// Close around the emulator's own descriptors.
-	lo := first
+	// Close around the emulator's own descriptors, in ascending order (a
+	// map's order is random: a higher one first would close the lower ones
+	// with the range below it).
+	var reserved []uint64
 	for fd := range t.P.Reserved {
-		f := uint64(fd)
-		if f < first || f > last {
-			continue
+		if f := uint64(fd); f >= first && f <= last {
+			reserved = append(reserved, f)
 		}
+	}
+	slices.Sort(reserved)
+	lo := first
+	for _, f := range reserved {
 		if f > lo {
 			if _, _, e := unix.Syscall(unix.SYS_CLOSE_RANGE, uintptr(lo), uintptr(f-1), uintptr(flags)); e != 0 {
 				return 0, e
@@ -148,6 +154,12 @@ func read(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if sf, ok := t.P.Special(a.FD(0)); ok {
 		if sf.SignalFD != nil {
 			return readSignalFD(t, sf.SignalFD, a.FD(0), a.Addr(1), a.U64(2))
+		}
+		if sf.Pagemap {
+			return pagemapRead(t, a.FD(0), a.Addr(1), a.U64(2), -1)
+		}
+		if sf.SyscallTID != 0 {
+			return syscallRead(t, sf.SyscallTID, a.FD(0), a.Addr(1), a.U64(2))
 		}
 		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), -1, false)
 	}
@@ -191,6 +203,8 @@ func pread64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
 		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), a.I64(3), false)
+	} else if ok && sf.Pagemap {
+		return pagemapRead(t, a.FD(0), a.Addr(1), a.U64(2), a.I64(3))
 	}
 	b, err := t.OutBuf(a.Addr(1), a.U64(2))
 	if err != nil {
@@ -863,6 +877,15 @@ func guestMemIO(t *kernel.Task, fd int, buf mem.GuestAddr, n uint64, off int64, 
 		return 0, err
 	}
 	return uint64(got), t.CopyOut(buf, tmp[:got])
+}
+
+// pagemapRead is read and pread64 on /proc/self/pagemap.
+func pagemapRead(t *kernel.Task, fd int, buf mem.GuestAddr, n uint64, off int64) (uint64, error) {
+	b, err := t.PagemapRead(fd, n, off)
+	if err != nil {
+		return 0, err
+	}
+	return uint64(len(b)), t.CopyOut(buf, b)
 }
 
 // commWrite is a write to a comm file (fs/proc/base.c comm_write): the

@@ -125,6 +125,13 @@ var madviseAllowed = map[int]bool{
 	22: true, 23: true,
 }
 
+// madvise advice (include/uapi/asm-generic/mman-common.h).
+const (
+	madvDontneed   = 4
+	madvFree       = 8
+	madvWipeonfork = 18
+)
+
 func madvise(t *kernel.Task, a kernel.Args) (uint64, error) {
 	advice := a.Int(2)
 	if !madviseAllowed[advice] || uint64(a.Addr(0))%mem.PageSize != 0 {
@@ -132,6 +139,20 @@ func madvise(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	if a.U64(1) == 0 {
 		return 0, nil
+	}
+	// A fork child's inherited memory is a private mapping of its snapshot
+	// on the host: where anonymous memory behaves otherwise (DONTNEED and
+	// FREE zero it; WIPEONFORK is refused for file mappings), it becomes
+	// the process's own anonymous memory first.
+	switch advice {
+	case madvDontneed, madvFree:
+		if err := t.P.Mem.Anonymize(a.Addr(0), a.U64(1), false); err != nil {
+			return 0, err
+		}
+	case madvWipeonfork:
+		if err := t.P.Mem.Anonymize(a.Addr(0), a.U64(1), true); err != nil {
+			return 0, err
+		}
 	}
 	// Like Linux, advice applies to the mapped pieces of a range with holes,
 	// and the holes are reported afterwards (MADV_DONTNEED still zeroes).
@@ -163,23 +184,44 @@ func msync(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return 0, nil
 }
 
+// mincore as mm/mincore.c does it: a zero length is 0 whatever the
+// address, vec must lie in user space, and the answer is made and copied
+// out a chunk at a time (the kernel's one page of vector per round), so
+// host memory stays bounded however large the range.
 func mincore(t *kernel.Task, a kernel.Args) (uint64, error) {
-	if uint64(a.Addr(0))%mem.PageSize != 0 {
+	start, n, vec := a.Addr(0), a.U64(1), a.Addr(2)
+	if uint64(start)%mem.PageSize != 0 {
 		return 0, unix.EINVAL
 	}
-	rs, err := t.P.Mem.HostRanges(a.Addr(0), a.U64(1))
+	if !t.AccessOK(start, n) {
+		return 0, unix.ENOMEM
+	}
+	pages := (n + mem.PageSize - 1) / mem.PageSize
+	if pages == 0 {
+		return 0, nil
+	}
+	if !t.AccessOK(vec, pages) {
+		return 0, unix.EFAULT
+	}
+	rs, err := t.P.Mem.HostRanges(start, n)
 	if err != nil {
 		return 0, err
 	}
-	var vec []byte
+	const chunk = 4096 // pages per round
+	part := make([]byte, chunk)
 	for _, r := range rs {
-		part := make([]byte, r.Len/mem.PageSize)
-		if _, _, e := unix.Syscall(unix.SYS_MINCORE, r.Host, uintptr(r.Len), uintptr(kernel.UnsafePointer(&part[0]))); e != 0 {
-			return 0, e
+		for off := uint64(0); off < r.Len; off += chunk * mem.PageSize {
+			np := min((r.Len-off)/mem.PageSize, chunk)
+			if _, _, e := unix.Syscall(unix.SYS_MINCORE, r.Host+uintptr(off), uintptr(np*mem.PageSize), uintptr(kernel.UnsafePointer(&part[0]))); e != 0 {
+				return 0, e
+			}
+			at := vec + mem.GuestAddr((uint64(r.Guest-start)+off)/mem.PageSize)
+			if err := t.CopyOut(at, part[:np]); err != nil {
+				return 0, err
+			}
 		}
-		vec = append(vec, part...)
 	}
-	return 0, t.CopyOut(a.Addr(2), vec)
+	return 0, nil
 }
 
 func mlock(t *kernel.Task, a kernel.Args) (uint64, error) {

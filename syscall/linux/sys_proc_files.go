@@ -33,6 +33,16 @@ func procFile(t *kernel.Task, v kernel.ProcView, flags int) (int, error) {
 	switch v.File() {
 	case guestfs.ProcMem:
 		return p.OpenGuestMem(flags&unix.O_CLOEXEC != 0)
+	case guestfs.ProcSyscall:
+		if flags&3 != unix.O_RDONLY {
+			return -1, unix.EACCES
+		}
+		return p.OpenSyscallFile(who.TID, flags&unix.O_CLOEXEC != 0)
+	case guestfs.ProcPagemap:
+		if flags&3 != unix.O_RDONLY {
+			return -1, unix.EACCES
+		}
+		return p.OpenPagemap(flags&unix.O_CLOEXEC != 0)
 	case guestfs.ProcComm:
 		if flags&3 != unix.O_RDONLY {
 			return p.OpenCommWriter(who.TID, flags&unix.O_CLOEXEC != 0)
@@ -60,6 +70,14 @@ func procBody(t, who *kernel.Task, thread bool, pf guestfs.ProcFile) (body []byt
 		body = []byte(guestfs.Maps(mapLines(p), p.ABI.Class/8))
 	case guestfs.ProcSmaps:
 		body = []byte(guestfs.Smaps(smapsLines(p), p.ABI.Class/8))
+	case guestfs.ProcSmapsRollup:
+		body = []byte(guestfs.SmapsRollup(smapsLines(p), p.ABI.Class/8))
+	case guestfs.ProcNumaMaps:
+		body = []byte(guestfs.NumaMaps(smapsLines(p)))
+	case guestfs.ProcSyscall:
+		// Asked for by another process; the guest's own open reads it
+		// live (syscallRead).
+		body = []byte(syscallLine(t, who))
 	case guestfs.ProcAuxv:
 		body = auxvBytes(p)
 	case guestfs.ProcCmdline:
@@ -106,6 +124,49 @@ func procBody(t, who *kernel.Task, thread bool, pf guestfs.ProcFile) (body []byt
 		return nil, false, nil
 	}
 	return body, true, nil
+}
+
+// syscallLine is /proc/PID/syscall of thread who as thread t reads it: the
+// guest's call, in the guest's numbers and registers. The reader is in its
+// own read (Linux shows that call too); another thread is "running" while
+// it runs guest code, and otherwise shows the call it was stopped in as its
+// engine last recorded it (a snapshot, as Linux's of a task that may move
+// on).
+func syscallLine(t, who *kernel.Task) string {
+	if who != t && who.Running() {
+		return "running\n"
+	}
+	e := who.CPU
+	if e == nil {
+		return "running\n"
+	}
+	raw := e.SyscallArgs()
+	var args [6]uint64
+	copy(args[:], raw[:6])
+	return guestfs.Syscall(int64(e.SyscallNr()), args, e.SP(), e.PC())
+}
+
+// syscallRead is a read of an open /proc/PID/syscall: the line as it is
+// now, from the descriptor's offset, which advances.
+func syscallRead(t *kernel.Task, tid int, fd int, buf mem.GuestAddr, n uint64) (uint64, error) {
+	who := t.P.TaskByTID(tid)
+	if who == nil {
+		return 0, unix.ESRCH
+	}
+	line := syscallLine(t, who)
+	off, err := unix.Seek(fd, 0, unix.SEEK_CUR)
+	if err != nil {
+		return 0, err
+	}
+	if off >= int64(len(line)) {
+		return 0, nil
+	}
+	b := []byte(line[off:])[:min(n, uint64(len(line))-uint64(off))]
+	if err := t.CopyOut(buf, b); err != nil {
+		return 0, err
+	}
+	unix.Seek(fd, off+int64(len(b)), unix.SEEK_SET)
+	return uint64(len(b)), nil
 }
 
 // bodyFile is a descriptor, opened with flags, that reads body: a sealed

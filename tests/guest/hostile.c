@@ -5,7 +5,7 @@
 // with that signal, a system call that reads or writes a page of a file
 // mapping past the end of the file (truncated since) fails with EFAULT, and
 // mapping until the map count limit (vm.max_map_count) fails with ENOMEM,
-// and a FIFO is no program. Each case runs in a child so that the way it ends is seen.
+// as does an munmap that splits a mapping in three, and a FIFO is no program. Each case runs in a child so that the way it ends is seen.
 // xemu-test: oracle=self
 #define _GNU_SOURCE
 #include <errno.h>
@@ -94,15 +94,31 @@ static void truncatedMapping(void) {
 	_exit(ok ? 0 : 1);
 }
 
+// manyMappings maps until the limit; then an munmap that would split a
+// mapping in three is ENOMEM too and leaves it whole (mm/vma.c
+// vms_gather_munmap_vmas), while one that trims a mapping works.
 static void manyMappings(void) {
 	long pg = sysconf(_SC_PAGESIZE);
 	long n = 0;
+	char *big = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(big, 0x5a, 3 * pg);
 	for (;;) {
 		// Alternate protections so that no two neighbours merge.
 		void *a = mmap(NULL, pg, (n & 1) ? PROT_READ : PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (a == MAP_FAILED) {
 			printf("  %ld mappings, then %s\n", n, strerror(errno));
-			_exit(errno == ENOMEM ? 0 : 1);
+			if (errno != ENOMEM)
+				_exit(1);
+			errno = 0;
+			int r = munmap(big + pg, pg);
+			printf("  munmap of a middle page: %d %s\n", r, strerror(errno));
+			fflush(stdout);
+			if (r != -1 || errno != ENOMEM || big[pg] != 0x5a || big[2 * pg - 1] != 0x5a)
+				_exit(1);
+			r = munmap(big + 2 * pg, pg);
+			printf("  munmap of the last page: %d\n", r);
+			fflush(stdout);
+			_exit(r == 0 && big[pg] == 0x5a ? 0 : 1);
 		}
 		if (++n > 1000000)
 			_exit(2);
@@ -150,7 +166,7 @@ int main(void) {
 		check(what, killedBy(killGroup) == sig);
 	}
 	check("truncated file mapping: EFAULT in calls", killedBy(truncatedMapping) == 1000);
-	check("mappings up to the limit: ENOMEM", killedBy(manyMappings) == 1000);
+	check("mappings up to the limit, and a splitting munmap: ENOMEM", killedBy(manyMappings) == 1000);
 	check("exec of a FIFO: EACCES", killedBy(execFIFO) == 1000);
 	return failures != 0;
 }
