@@ -75,7 +75,11 @@ test: build vet fixtures
 	XEMU_STRICT=1 go test -count=1 -timeout 40m ./...
 
 # QUICK=1: one run of each row (a few minutes); PROFILE=0: no perf profiles.
+# qemu-user-static is unpacked, not installed (it conflicts with
+# qemu-user-binfmt): qemu's side of the rows run through binfmt_misc in a
+# chroot, where the dynamic qemu-aarch64 has no libraries.
 bench: build fixtures
+	.ci/debs amd64 .cache/qemu-static qemu-user-static
 	QUICK=$(QUICK) PROFILE=$(PROFILE) go test -count=1 -run XXX -bench . -benchtime 1x -timeout 60m ./benchmarks/
 
 clean:

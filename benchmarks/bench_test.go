@@ -288,7 +288,8 @@ func (s *series) add(r run) {
 type launchedCmd struct {
 	*exec.Cmd
 	rssR, rssW *os.File
-	RSS        int64 // KiB, from wait4's ru_maxrss, once run returns
+	RSS        int64         // KiB, from wait4's ru_maxrss, once run returns
+	Limit      time.Duration // instead of runLimit
 }
 
 var (
@@ -310,8 +311,8 @@ func launched(b *testing.B, name string, args ...string) *launchedCmd {
 	return c
 }
 
-// run starts the command, kills its process group after runLimit, waits,
-// and returns the wall time and Wait's error.
+// run starts the command, kills its process group after runLimit (or
+// Limit), waits, and returns the wall time and Wait's error.
 func (c *launchedCmd) run(b *testing.B) (time.Duration, error) {
 	b.Helper()
 	var err error
@@ -326,7 +327,11 @@ func (c *launchedCmd) run(b *testing.B) (time.Duration, error) {
 	if err != nil {
 		b.Fatalf("%s: %v", c.Args[1], err)
 	}
-	timer := time.AfterFunc(runLimit, func() { syscall.Kill(-c.Process.Pid, syscall.SIGKILL) })
+	limit := runLimit
+	if c.Limit > 0 {
+		limit = c.Limit
+	}
+	timer := time.AfterFunc(limit, func() { syscall.Kill(-c.Process.Pid, syscall.SIGKILL) })
 	err = c.Wait()
 	wall := time.Since(start)
 	timer.Stop()

@@ -173,10 +173,17 @@ func writeProfiles(w *strings.Builder, rows []Row) {
 		fmt.Fprintf(w, "perf is not installed (apt-get install linux-perf), so the worst rows were not profiled.\n\n")
 		return
 	}
-	fmt.Fprintf(w, "The three rows with the highest time ratio, profiled by make bench after the measurements. "+
+	fmt.Fprintf(w, "The three rows with the highest time ratio, profiled by make bench after the measurements "+
+		"(of the rows one xemu command runs: not the second stage and buildah rows, trees of processes started by the kernel). "+
 		"\"[JIT]\" is the guest code Unicorn translated (no symbols); "+
 		"the table lists the named symbols, xemu's and the kernel's, with their share of all samples.\n\n")
-	for _, r := range worstRows(rows, 3) {
+	var scripted []Row
+	for _, r := range rows {
+		if _, ok := profileScripts[r.label()]; ok {
+			scripted = append(scripted, r)
+		}
+	}
+	for _, r := range worstRows(scripted, 3) {
 		profileRow(w, r)
 	}
 }

@@ -215,6 +215,13 @@ func renderWorkloads(rows []Row) string {
 	fmt.Fprintf(&w, "- Python and gcc rows are arm64 only: the fixtures fetch Python and gcc for arm64 alone.\n")
 	fmt.Fprintf(&w, "- gcc: qemu-user without binfmt_misc would run the driver's cc1 and as natively (and fail), so under qemu gcc gets "+
 		"-wrapper, a host script that runs each under qemu-user -L, which is what binfmt_misc would do; under xemu the guest's own execve runs them.\n")
+	fmt.Fprintf(&w, "- The second stage and buildah rows (BenchmarkChroot, root only, not in QUICK runs) run once under each emulator, "+
+		"qemu first: each is minutes long. Every guest program there is started by the kernel through binfmt_misc, the emulator "+
+		"registered in turn as the only handler of AArch64 programs with flags F and P (qemu: qemu-user-static's qemu-aarch64, "+
+		"as a chroot has none of the dynamic one's libraries). The second stage runs in a copy of the arm64 first stage "+
+		"(`unshare --mount chroot DIR /debootstrap/debootstrap --second-stage`), and both must install the same packages, every one configured; "+
+		"buildah (vfs storage, chroot isolation) builds imagebuild's Containerfile from qemu's result plus python3, and both builds must print "+
+		"what its RUN steps print on arm64. Their RSS is the largest process of the tree for the second stage, not shown for buildah (buildah's own).\n")
 	fmt.Fprintf(&w, "- Kernel, getppid and start-up rows come from the same run's BenchmarkKernels, BenchmarkSyscall and BenchmarkStartup "+
 		"(details in cpu.md and startup.md; start-up has %d runs each).\n\n", startupRuns)
 	writeProfiles(&w, rows)

@@ -126,6 +126,14 @@ func duration(d time.Duration) string {
 
 func mebibytes(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
 
+// rssCell is the median peak RSS, or "—" for a row that records none.
+func rssCell(kib []int64) string {
+	if len(kib) == 0 {
+		return "—"
+	}
+	return mebibytes(medianKiB(kib))
+}
+
 func yesNo(ratio, target float64) string {
 	if ratio <= target {
 		return "yes"
@@ -166,7 +174,7 @@ func writeTable(w *strings.Builder, rows []Row) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s (%.0f%%) | %s | %.2f | ≤ %.1f | %s | %s | %s | %s | %s |\n",
 			r.Workload, r.Arch, r.Class, duration(median(r.Xemu)), 100*spread(r.Xemu), qemu,
 			ratio, target, yesNo(ratio, target),
-			mebibytes(medianKiB(r.XemuRSS)), mebibytes(medianKiB(r.QemuRSS)), rssRatio, rssMet)
+			rssCell(r.XemuRSS), rssCell(r.QemuRSS), rssRatio, rssMet)
 	}
 }
 

@@ -58,10 +58,8 @@ type workload struct {
 // pendingRows are workloads the issue asks for that this harness does not run
 // yet, with why.
 var pendingRows = []Row{
-	{Workload: "debootstrap --second-stage", Arch: "aarch64", Class: SyscallHeavy,
-		Pending: "needs the root file system as /, with chroot and dpkg maintainer scripts run as root; --sysroot is not a chroot"},
-	{Workload: "buildah build", Arch: "aarch64", Class: SyscallHeavy,
-		Pending: "needs user namespaces, mounts and a container runtime inside the guest"},
+	{Workload: secondStageName, Arch: "aarch64", Class: SyscallHeavy, Pending: chrootPending},
+	{Workload: buildahName, Arch: "aarch64", Class: SyscallHeavy, Pending: chrootPending},
 }
 
 var (

@@ -6,10 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
 
 	"xemu/loader"
 )
@@ -22,14 +19,11 @@ type Installer struct {
 	// LibDir receives the copy of xemu a persistent registration names, so
 	// that it is there at boot (/usr/local/lib/xemu).
 	LibDir string
-	// StateDir keeps entries --replace removed, for uninstall to register
-	// again; on /run, so it lives exactly as long as binfmt_misc's entries.
-	StateDir string
 }
 
 // DefaultInstaller uses the system's directories.
 var DefaultInstaller = Installer{Sys: System{Dir: DefaultDir}, ConfDir: "/etc/binfmt.d",
-	LibDir: "/usr/local/lib/xemu", StateDir: "/run/xemu/binfmt"}
+	LibDir: "/usr/local/lib/xemu"}
 
 // InstallOptions are `xemu binfmt install`'s.
 type InstallOptions struct {
@@ -51,6 +45,24 @@ const MarkerName = "xemu-binfmt"
 
 // EntryName is the name of xemu's entry for an architecture.
 func EntryName(prefix, arch string) string { return prefix + "-" + arch }
+
+// Another handler that install --replace takes the programs from is
+// disabled, not removed: it stays registered as it was (its flags, the
+// interpreter file the kernel opened for F), and uninstall enables it
+// again. Which handlers install disabled is kept in binfmt_misc itself, as
+// a disabled entry named replacedPrefix(...)+OTHER that claims no file: it
+// lives exactly as long as the entries it describes, and uninstall finds it
+// from any file system, such as the host's after an install that ran in a
+// container, whose own /run went away with it.
+func replacedPrefix(prefix, arch string) string { return EntryName(prefix, arch) + ".replaced." }
+
+// replacedRecord is the entry that records that install disabled other for
+// xemu's entry of arch. Its extension is one no file has, and it is
+// disabled as soon as it is registered; its interpreter does not exist.
+func replacedRecord(prefix, arch, other string) Registration {
+	return Registration{Name: replacedPrefix(prefix, arch) + other, Extension: "xemu-binfmt-record",
+		Interpreter: "/nonexistent/xemu-binfmt-record"}
+}
 
 // CheckArchs refuses architecture names xemu has no format for.
 func CheckArchs(archs []string) error {
@@ -121,7 +133,7 @@ func (in Installer) Install(o InstallOptions) ([]string, error) {
 			why = append(why, "entries of the same name exist: "+strings.Join(ours, ", "))
 		}
 		if len(others) > 0 {
-			why = append(why, "other handlers claim these programs: "+strings.Join(others, ", ")+" (uninstall registers them again after --replace)")
+			why = append(why, "other handlers claim these programs: "+strings.Join(others, ", ")+" (--replace disables them, uninstall enables them again)")
 		}
 		return nil, fmt.Errorf("%s; pass --replace to replace them", strings.Join(why, "; "))
 	}
@@ -129,15 +141,17 @@ func (in Installer) Install(o InstallOptions) ([]string, error) {
 		f, _ := FormatFor(arch)
 		name := EntryName(o.Prefix, arch)
 		for _, e := range in.conflicts(entries, o.Prefix, arch) {
-			if e.Name != name {
-				if err := in.save(e); err != nil {
-					return done, err
+			if e.Name == name {
+				if err := in.Sys.Remove(e.Name); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return done, fmt.Errorf("removing %s: %w", e.Name, err)
 				}
+				done = append(done, "removed "+e.Name)
+				continue
 			}
-			if err := in.Sys.Remove(e.Name); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return done, fmt.Errorf("removing %s: %w", e.Name, err)
+			if err := in.disable(o.Prefix, arch, e.Name); err != nil {
+				return done, err
 			}
-			done = append(done, "removed "+e.Name)
+			done = append(done, "disabled "+e.Name+" (uninstall enables it again)")
 		}
 		r := ForFormat(name, f, interp, flags)
 		if err := in.Sys.Register(r); err != nil {
@@ -179,12 +193,23 @@ func state(e *Entry) string {
 	return "disabled"
 }
 
-// save keeps a replaced entry's registration line for uninstall.
-func (in Installer) save(e *Entry) error {
-	if err := os.MkdirAll(in.StateDir, 0o700); err != nil {
-		return err
+// disable disables other and records that install did, for uninstall.
+func (in Installer) disable(prefix, arch, other string) error {
+	rec := replacedRecord(prefix, arch, other)
+	if err := in.Sys.Register(rec); err != nil {
+		if _, serr := in.Sys.Entry(rec.Name); serr != nil {
+			return fmt.Errorf("recording that %s is disabled: %w", other, err)
+		}
+		// An earlier install's record, kept: that one disabled it.
 	}
-	return os.WriteFile(filepath.Join(in.StateDir, e.Name+".replaced"), []byte(e.Registration().Line()+"\n"), 0o600)
+	if err := in.Sys.SetEnabled(rec.Name, false); err != nil {
+		return fmt.Errorf("disabling the record %s: %w", rec.Name, err)
+	}
+	if err := in.Sys.SetEnabled(other, false); err != nil {
+		in.Sys.Remove(rec.Name)
+		return fmt.Errorf("disabling %s: %w", other, err)
+	}
+	return nil
 }
 
 // copyBinary copies xemu into LibDir (by a rename, so that a running copy
@@ -247,69 +272,36 @@ func (in Installer) Uninstall(archs []string, prefix string) ([]string, error) {
 			return done, err
 		}
 	}
-	saved, _ := filepath.Glob(filepath.Join(in.StateDir, "*.replaced"))
-	for _, p := range saved {
-		b, err := os.ReadFile(p)
+	if in.Sys.Mounted() {
+		entries, err := in.Sys.Entries()
 		if err != nil {
 			return done, err
 		}
-		line := strings.TrimSpace(string(b))
-		if !claimsAny(line, archs) {
-			continue
+		for _, arch := range archs {
+			for _, rec := range entries {
+				other, ok := strings.CutPrefix(rec.Name, replacedPrefix(prefix, arch))
+				if !ok {
+					continue
+				}
+				err := in.Sys.SetEnabled(other, true)
+				switch {
+				case err == nil:
+					done = append(done, "enabled again "+other)
+				case errors.Is(err, os.ErrNotExist):
+					done = append(done, other+", which install disabled, is no longer registered")
+				default:
+					return done, fmt.Errorf("enabling %s again: %w", other, err)
+				}
+				if err := in.Sys.Remove(rec.Name); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return done, fmt.Errorf("removing %s: %w", rec.Name, err)
+				}
+			}
 		}
-		if err := in.Sys.Mount(); err != nil {
-			return done, err
-		}
-		if err := os.WriteFile(filepath.Join(in.Sys.Dir, "register"), []byte(line+"\n"), 0); err != nil && !errors.Is(err, unix.EEXIST) {
-			return done, fmt.Errorf("registering again %s: %w", strings.TrimSuffix(filepath.Base(p), ".replaced"), err)
-		}
-		os.Remove(p)
-		done = append(done, "registered again "+strings.TrimSuffix(filepath.Base(p), ".replaced"))
 	}
 	if len(done) == 0 {
 		done = append(done, "nothing to remove: no xemu entries named "+prefix+"-ARCH")
 	}
 	return done, nil
-}
-
-// claimsAny reports whether a saved registration line (as Registration.Line
-// writes it) claims the programs of one of archs.
-func claimsAny(line string, archs []string) bool {
-	fields := strings.Split(line, ":")
-	if len(fields) < 8 || fields[2] != "M" {
-		return false
-	}
-	e := &Entry{Enabled: true, Magic: unescape(fields[4]), Mask: unescape(fields[5])}
-	off, err := strconv.Atoi(fields[3])
-	if err != nil {
-		return false
-	}
-	e.Offset = off
-	if len(e.Mask) == 0 {
-		e.Mask = nil
-	}
-	for _, a := range archs {
-		if f, ok := FormatFor(a); ok && (e.Mask == nil || len(e.Mask) == len(e.Magic)) && e.Claims(f) {
-			return true
-		}
-	}
-	return false
-}
-
-// unescape reads the \xHH bytes Registration.Line writes.
-func unescape(s string) []byte {
-	var out []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) && s[i+1] == 'x' {
-			if c, err := strconv.ParseUint(s[i+2:i+4], 16, 8); err == nil {
-				out = append(out, byte(c))
-				i += 3
-				continue
-			}
-		}
-		out = append(out, s[i])
-	}
-	return out
 }
 
 // Handler is one entry that claims programs of a format, as status shows it.

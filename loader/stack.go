@@ -33,6 +33,25 @@ const (
 	AT_MINSIGSTKSZ = 51
 )
 
+// hostSecure is the AT_SECURE the host kernel gave xemu: 1 when it runs
+// for a setuid or setgid program (binfmt_misc's flag C) or gained
+// capabilities by exec. The guest gets the same, so that its dynamic loader
+// and libc distrust the environment (LD_PRELOAD, ...) as on Linux.
+var hostSecure = func() uint64 {
+	auxv, _ := unix.Auxv()
+	for _, kv := range auxv {
+		if kv[0] == AT_SECURE {
+			return uint64(kv[1])
+		}
+	}
+	return 0
+}()
+
+// HostSecure reports whether xemu runs in secure mode (hostSecure): it
+// must then take nothing from the environment that could make a
+// privileged guest do what its caller chooses.
+func HostSecure() bool { return hostSecure != 0 }
+
 // Stack is the initial stack as built: where sp starts, and the auxv that
 // was written (for /proc/self/auxv).
 type Stack struct {
@@ -127,7 +146,7 @@ func BuildStack(s *mem.AddressSpace, t *Target, st *Stack, img *Image, argv, env
 		[2]uint64{AT_EUID, uint64(unix.Geteuid())},
 		[2]uint64{AT_GID, uint64(unix.Getgid())},
 		[2]uint64{AT_EGID, uint64(unix.Getegid())},
-		[2]uint64{AT_SECURE, 0},
+		[2]uint64{AT_SECURE, hostSecure},
 		[2]uint64{AT_RANDOM, random},
 		[2]uint64{AT_HWCAP2, t.HWCap2},
 		[2]uint64{AT_EXECFN, execfnAddr},

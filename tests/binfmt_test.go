@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"xemu/binfmt"
+	"xemu/internal/binfmttest"
 	"xemu/internal/testenv"
 )
 
@@ -171,7 +172,7 @@ func TestBinfmtRegistration(t *testing.T) {
 			}
 		}
 	})
-	disableOthers(t, sys)
+	binfmttest.DisableOthers(t, sys)
 
 	var others []string
 	entries, err := sys.Entries()
@@ -196,8 +197,8 @@ func TestBinfmtRegistration(t *testing.T) {
 	}
 
 	tmp := t.TempDir()
-	confDir, libDir, stateDir := filepath.Join(tmp, "binfmt.d"), filepath.Join(tmp, "lib"), filepath.Join(tmp, "state")
-	dirs := []string{"--conf-dir", confDir, "--lib-dir", libDir, "--state-dir", stateDir, "--name-prefix", prefix}
+	confDir, libDir := filepath.Join(tmp, "binfmt.d"), filepath.Join(tmp, "lib")
+	dirs := []string{"--conf-dir", confDir, "--lib-dir", libDir, "--name-prefix", prefix}
 	r = runCmd(t, tmp, "", testEnv, x, append([]string{"binfmt", "install", "--persistent"}, dirs...)...)
 	if r.Exit != 0 {
 		t.Fatalf("install: %+v", r)

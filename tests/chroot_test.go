@@ -47,9 +47,11 @@ func TestChrootOption(t *testing.T) {
 }
 
 // TestBinfmtChroot: the kernel runs xemu (flag F: opened at registration)
-// for programs of a chroot that holds no xemu and no /proc. Every fork and
-// execve re-enters xemu through the registration. Registered under a name
-// of its own for the few seconds of the run, and removed also on failure.
+// for programs of a chroot that holds no xemu and no /proc. As root, xemu
+// finds its binary in a proc file system of its own that no directory
+// shows; as nobody, which may not mount one, every fork and execve
+// re-enters xemu through the registration. Registered under a name of its
+// own for the few seconds of the run, and removed also on failure.
 func TestBinfmtChroot(t *testing.T) {
 	testenv.NeedRoot(t, "chroot, binfmt_misc")
 	rootfs := filepath.Join(root, ".cache", "rootfs-arm64")
@@ -61,11 +63,11 @@ func TestBinfmtChroot(t *testing.T) {
 	x := xemu(t)
 	prefix := fmt.Sprintf("xemu-chroot-test-%d", os.Getpid())
 	name := prefix + "-aarch64"
-	state := t.TempDir()
-	args := []string{"--arch", "aarch64", "--name-prefix", prefix, "--state-dir", state}
+	work := t.TempDir()
+	args := []string{"--arch", "aarch64", "--name-prefix", prefix}
 	uninstall := func() {
 		if _, err := sys.Entry(name); err == nil {
-			runCmd(t, state, "", testEnv, x, append([]string{"binfmt", "uninstall"}, args...)...)
+			runCmd(t, work, "", testEnv, x, append([]string{"binfmt", "uninstall"}, args...)...)
 		}
 		if err := sys.Remove(name); err == nil {
 			t.Errorf("%s was left registered", name)
@@ -74,15 +76,17 @@ func TestBinfmtChroot(t *testing.T) {
 	t.Cleanup(uninstall)
 	// Another enabled handler (qemu's) would take the programs: --replace
 	// disables it and uninstall brings it back.
-	r := runCmd(t, state, "", testEnv, x, append([]string{"binfmt", "install", "--replace"}, args...)...)
+	r := runCmd(t, work, "", testEnv, x, append([]string{"binfmt", "install", "--replace"}, args...)...)
 	if r.Exit != 0 {
 		t.Fatalf("install: %+v", r)
 	}
-	r = runCmdLimit(t, time.Minute, state, "", testEnv, "chroot", rootfs, "/bin/sh", "-c", chrootScript)
-	uninstall()
-	if r.Stdout != chrootWant || r.Exit != 0 {
-		t.Errorf("exit %d\n--- got\n%s--- want\n%s--- stderr\n%s", r.Exit, r.Stdout, chrootWant, r.Stderr)
+	for _, user := range []string{"0:0", "65534:65534"} {
+		r = runCmdLimit(t, time.Minute, work, "", testEnv, "chroot", "--userspec="+user, rootfs, "/bin/sh", "-c", chrootScript)
+		if r.Stdout != chrootWant || r.Exit != 0 {
+			t.Errorf("as %s: exit %d\n--- got\n%s--- want\n%s--- stderr\n%s", user, r.Exit, r.Stdout, chrootWant, r.Stderr)
+		}
 	}
+	uninstall()
 }
 
 // TestDebootstrapSecondStage completes debootstrap's second stage in copies

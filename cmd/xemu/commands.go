@@ -29,12 +29,17 @@ needed) so that ARM and AArch64 programs run when executed directly, also in
 chroots and containers that do not contain xemu (flag F: the kernel opens
 xemu now). argv[0] is preserved (flag P). An existing entry of the same name,
 or another enabled handler for the same programs (such as qemu's), is a
-conflict that --replace resolves: it removes them, and uninstall registers
-them again.
+conflict that --replace resolves: it removes an entry of the same name and
+disables the other handlers, which uninstall enables again. binfmt_misc
+itself records which (a disabled entry NAME-ARCH.replaced.OTHER that claims
+no file), so an uninstall on the host undoes an install that ran in a
+container.
 
   --credential   flag C: setuid and setgid programs (sudo) run with their own
                  credentials, so xemu, which runs them, runs with those
                  privileges too: any flaw in xemu becomes a way to root.
+                 Without it, setuid and setgid bits are ignored: programs
+                 run with the credentials of whoever executes them.
   --persistent   also copy xemu to /usr/local/lib/xemu/xemu and write
                  /etc/binfmt.d/NAME-ARCH.conf for systemd-binfmt at boot.
   --name-prefix  names the entries NAME-aarch64 and NAME-arm (default xemu).
@@ -69,9 +74,8 @@ func binfmtCommand(args []string, stdout, stderr io.Writer) int {
 	// binfmt_misc where it is not mounted.
 	fs.StringVar(&in.ConfDir, "conf-dir", in.ConfDir, "")
 	fs.StringVar(&in.LibDir, "lib-dir", in.LibDir, "")
-	fs.StringVar(&in.StateDir, "state-dir", in.StateDir, "")
 	fs.StringVar(&in.Sys.Dir, "binfmt-dir", in.Sys.Dir, "")
-	for _, n := range []string{"conf-dir", "lib-dir", "state-dir", "binfmt-dir"} {
+	for _, n := range []string{"conf-dir", "lib-dir", "binfmt-dir"} {
 		fs.MarkHidden(n)
 	}
 	help := fs.BoolP("help", "h", false, "")

@@ -50,7 +50,8 @@ Options:
 Environment:
   XEMU_SYSROOT   default for --sysroot
   XEMU_STRACE    default for --strace-file (programs run through binfmt_misc
-                 get no command line, so these are their options)
+                 get no command line, so these are their options; a setuid
+                 or setgid program run with flag C ignores both)
 
 When the kernel runs xemu through its binfmt_misc registration (flag P:
 xemu FULL-PATH ARGV0 ARGS..., which AT_FLAGS_PRESERVE_ARGV0 in xemu's auxv
@@ -193,18 +194,25 @@ func runBinfmt(o options, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "xemu: started by binfmt_misc without a program\n")
 		return exitUsage
 	}
+	// In secure mode (a setuid program, flag C) the caller chose the
+	// arguments and the environment: a fork state must come from this
+	// user, the privileged one, and the environment gives no options.
+	secure := loader.HostSecure()
 	// A fork child that re-entered xemu through the registration, having
 	// no descriptor of xemu's binary (kernel/selfexe.go).
 	if len(args) == 4 && args[1] == "xemu" && args[2] == "--fork-state" {
-		if fd, err := strconv.Atoi(args[3]); err == nil && fd > 0 {
+		if fd, err := strconv.Atoi(args[3]); err == nil && fd > 0 && (!secure || ownForkState(fd)) {
 			return resumeFork(fd, stderr)
 		}
 	}
-	o.sysroot = os.Getenv("XEMU_SYSROOT")
-	o.straceFile = os.Getenv("XEMU_STRACE")
+	if !secure {
+		o.sysroot = os.Getenv("XEMU_SYSROOT")
+		o.straceFile = os.Getenv("XEMU_STRACE")
+	}
 	// The hidden options of the guest's execve that started this xemu.
-	if state, ok := os.LookupEnv(syscall.ExecEnv); ok {
-		os.Unsetenv(syscall.ExecEnv)
+	state, ok := os.LookupEnv(syscall.ExecEnv)
+	os.Unsetenv(syscall.ExecEnv)
+	if ok && !secure {
 		fs := pflag.NewFlagSet("xemu", pflag.ContinueOnError)
 		fs.SetOutput(io.Discard)
 		hiddenFlags(fs, &o)
@@ -381,6 +389,15 @@ func guestEnded(prog string, status int, err error, stderr io.Writer) int {
 }
 
 // resumeFork runs the child of a guest's fork (kernel/fork.go).
+// ownForkState: fd is a memory file (tmpfs: a fork's memfd) owned by this
+// process's effective user, so a less privileged caller did not write it.
+func ownForkState(fd int) bool {
+	var st unix.Stat_t
+	var fs unix.Statfs_t
+	return unix.Fstat(fd, &st) == nil && unix.Fstatfs(fd, &fs) == nil &&
+		st.Uid == uint32(os.Geteuid()) && fs.Type == unix.TMPFS_MAGIC
+}
+
 func resumeFork(fd int, stderr io.Writer) int {
 	info, status, err := syscall.Resume(fd)
 	if info.Stderr != nil {

@@ -42,6 +42,11 @@ type execTarget struct {
 	guest  string // the path the guest named (AT_EXECFN, /proc/self/exe)
 	argv   []string
 	native bool // a host program: executed directly
+	// setID: a setuid or setgid ELF program that gives other credentials
+	// than the caller's. Linux runs it with its owner's; xemu cannot give
+	// them to itself, so the kernel executes it, through binfmt_misc, whose
+	// registration decides (flag C: xemu binfmt install --credential).
+	setID bool
 }
 
 // Exec replaces the process's program, as execve(path, argv, envp) does.
@@ -90,16 +95,22 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 	if len(target.argv) > 0 {
 		args = append(args, "--argv0", target.argv[0])
 	}
-	if hostSelf.Exe < 0 {
-		// No descriptor of xemu's binary: binfmt_misc started this xemu
-		// where /proc is missing, and starts the next one the same way.
-		// The signal state goes in the environment, which the next xemu
-		// takes it out of (XEMU_EXEC).
+	// No descriptor of xemu's binary (binfmt_misc started this xemu where
+	// /proc is missing), or a setuid program, whose path is the guest's
+	// (no --sysroot): the kernel executes the program, and binfmt_misc
+	// starts the next xemu. The signal state goes in the environment,
+	// which the next xemu takes it out of (XEMU_EXEC).
+	if hostSelf.Exe < 0 || target.setID && p.FS.Sysroot == "" {
 		state := fmt.Sprintf("%s=--exec-state=%s", ExecEnv, execState)
 		if p.straceFD > 0 {
 			state += fmt.Sprintf(" --strace-fd=%d", p.straceFD)
 		}
-		return t.execHost(target.host, target.argv, append(envp, state), false)
+		err := t.execHost(target.host, target.argv, append(envp, state), false)
+		// No handler registered: xemu runs it, without the bit, as
+		// under a registration without C.
+		if !errors.Is(err, unix.ENOEXEC) || hostSelf.Exe < 0 {
+			return err
+		}
 	}
 	args = append(args, "--", target.host)
 	if len(target.argv) > 1 {
@@ -310,11 +321,18 @@ func (t *Task) resolveExec(path string, argv []string) (execTarget, error) {
 			if ip != "" && !t.interpreterExists(ip) {
 				return execTarget{}, unix.ENOENT
 			}
-			return execTarget{host: host, guest: path, argv: argv}, nil
+			return execTarget{host: host, guest: path, argv: argv, setID: changesIDs(st.Mode(), st.Sys().(*syscall.Stat_t))}, nil
 		default:
 			return execTarget{}, unix.ENOEXEC
 		}
 	}
+}
+
+// changesIDs: executing a file of this mode and owner changes the
+// effective user or group (root's own setuid-root mount does not).
+func changesIDs(mode os.FileMode, st *syscall.Stat_t) bool {
+	return mode&os.ModeSetuid != 0 && int(st.Uid) != unix.Geteuid() ||
+		mode&os.ModeSetgid != 0 && int(st.Gid) != unix.Getegid()
 }
 
 // interpreterExists: the ELF interpreter is found where the new xemu will

@@ -64,7 +64,37 @@ func OpenHostSelf(from HostSelf) HostSelf {
 		Proc: take(from.Proc, "/proc", unix.O_DIRECTORY),
 		Prog: take(from.Prog, "", 0),
 	}
+	if hostSelf.Proc < 0 {
+		hostSelf.Proc = detachedProc()
+	}
+	if hostSelf.Exe < 0 && hostSelf.Proc >= 0 {
+		if fd, err := unix.Openat(hostSelf.Proc, "self/exe", unix.O_PATH|unix.O_CLOEXEC, 0); err == nil {
+			hostSelf.Exe = highFD(fd)
+		}
+	}
 	return hostSelf
+}
+
+// detachedProc mounts a proc file system that no directory shows (fsopen
+// and fsmount, Linux 5.2) and returns its root, or -1 (without
+// CAP_SYS_ADMIN). Where /proc is missing, in a chroot such as debootstrap's
+// second stage before it mounts /proc, root's xemu finds its binary and
+// /proc so, changes no mount the guest sees, and forks and executes itself
+// as where /proc is mounted, instead of re-entering through binfmt_misc.
+func detachedProc() int {
+	fs, err := unix.Fsopen("proc", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1
+	}
+	defer unix.Close(fs)
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return -1
+	}
+	m, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+	if err != nil {
+		return -1
+	}
+	return highFD(m)
 }
 
 // KeepProgram holds the guest program's file (fd, any mode) for fork
