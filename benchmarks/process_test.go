@@ -46,11 +46,20 @@ type processRow struct {
 
 var processRows []*processRow
 
-const spawnCount = 300
+// spawnCount is the issue's 300 spawns (a fifth in a QUICK run).
+var spawnCount = quickCount(300)
 
 // processRuns is how many timed runs each emulator gets per row and n: a
-// fork under xemu costs about a start-up, so rows take minutes.
-const processRuns = 3
+// fork under xemu costs about a start-up, so rows take minutes. A QUICK run
+// makes one, of a fifth of each count.
+var processRuns = map[bool]int{false: 3, true: 1}[quick]
+
+func quickCount(n int) int {
+	if quick {
+		return max(1, n/5)
+	}
+	return n
+}
 
 func processCases(b *testing.B) []processCase {
 	forkloop := compile(b, arches[0], "forkloop")
@@ -65,13 +74,13 @@ func processCases(b *testing.B) []processCase {
 		return fmt.Sprintf("for ((i=0; i<%d; i++)); do %s; done", n, body)
 	}
 	return []processCase{
-		{Name: "fork+exit+wait, small static guest", N: 50,
+		{Name: "fork+exit+wait, small static guest", N: quickCount(50),
 			Xemu: func(n int) []string { return []string{x, forkloop, fmt.Sprint(n)} },
 			Qemu: func(n int) []string { return []string{"qemu-aarch64", forkloop, fmt.Sprint(n)} }},
-		{Name: "fork+exit+wait, guest with 200 MiB written", N: 10,
+		{Name: "fork+exit+wait, guest with 200 MiB written", N: quickCount(10),
 			Xemu: func(n int) []string { return []string{x, forkloop, fmt.Sprint(n), "200"} },
 			Qemu: func(n int) []string { return []string{"qemu-aarch64", forkloop, fmt.Sprint(n), "200"} }},
-		{Name: "fork+exit+wait, bash subshell `( : )`", N: 50,
+		{Name: "fork+exit+wait, bash subshell `( : )`", N: quickCount(50),
 			Xemu: func(n int) []string { return []string{x, "--sysroot", rootfs, bash, "-c", loop(n, "( : )")} },
 			Qemu: func(n int) []string { return []string{"qemu-aarch64", "-L", rootfs, bash, "-c", loop(n, "( : )")} }},
 		{Name: fmt.Sprintf("spawn: %d × /bin/true from bash", spawnCount), N: spawnCount,
