@@ -16,6 +16,10 @@ func strict() bool { return os.Getenv("XEMU_STRICT") != "" || onCI() }
 
 func onCI() bool { return os.Getenv("CI") != "" }
 
+// OnCI: the tests run under CI (.ci/run), where a red run keeps a change
+// from landing: what varies from run to run there is fixed.
+func OnCI() bool { return onCI() }
+
 // Missing reports a tool, package or file the test needs that make test
 // would have installed: a failure under make test and CI, a skip otherwise.
 func Missing(t testing.TB, format string, args ...any) {
