@@ -18,9 +18,11 @@ func TestProcOther(t *testing.T) {
 		{"/proc/123/maps", 123, "maps", true},
 		{"/proc/123/cmdline", 123, "cmdline", true},
 		{"/proc/4194304/exe", 4194304, "exe", true},
-		{"/proc/123/mem", 0, "", false},     // not offered by another process
-		{"/proc/123/environ", 0, "", false}, // the host's file
-		{"/proc/123/smaps", 0, "", false},
+		{"/proc/123/mem", 123, "mem", true}, // refused for another xemu (OtherRefused)
+		{"/proc/123/pagemap", 123, "pagemap", true},
+		{"/proc/123/environ", 123, "environ", true},
+		{"/proc/123/smaps", 123, "smaps", true},
+		{"/proc/123/io", 0, "", false}, // the host's file
 		{"/proc/0123/maps", 0, "", false},
 		{"/proc/12a/maps", 0, "", false},
 		{"/proc/99999999999999999999/maps", 0, "", false},

@@ -159,6 +159,12 @@ type iovec struct {
 	len  uint64
 }
 
+// Base is the segment's guest address.
+func (v iovec) Base() mem.GuestAddr { return v.base }
+
+// Len is the segment's length.
+func (v iovec) Len() uint64 { return v.len }
+
 // Iovecs reads a guest iovec array.
 func (t *Task) Iovecs(a mem.GuestAddr, n int) ([]iovec, error) {
 	if n < 0 || n > 1024 {

@@ -67,9 +67,18 @@ func guestOpened(t *kernel.Task, dirfd int, p string, fd, flags int) (int, error
 
 // otherOpened replaces fd, a file of /proc/PID of another process, by
 // that process's guest view of it if it is an xemu process that gives one
-// (kernel.QueryGuestView): exe opens its guest's program. Anything else
-// keeps the host's file.
+// (kernel.QueryGuestView): exe opens its guest's program. mem and pagemap
+// of another xemu are refused (its guest memory is not offered; the host's
+// files would address its host memory). Anything else keeps the host's
+// file.
 func otherOpened(fd int, v kernel.ProcView, flags int) (int, error) {
+	if guestfs.OtherRefused(v.OtherFile) {
+		if flags&unix.O_PATH == 0 && kernel.IsXemu(v.OtherPID) {
+			unix.Close(fd)
+			return 0, unix.EACCES
+		}
+		return fd, nil
+	}
 	file := guestfs.OtherFile(v.OtherFile)
 	if flags&unix.O_PATH != 0 && file != guestfs.ProcExe {
 		return fd, nil
