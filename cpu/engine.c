@@ -483,6 +483,15 @@ uc_err xemu_watch_writes(xemu_engine *x, uint64_t begin, uint64_t end,
   return err ? err : uc_ctl_flush_tlb(x->uc);
 }
 
+uc_err xemu_unwatch_writes(xemu_engine *x) {
+  if (!x->hooks[4])
+    return UC_ERR_OK;
+  uc_err err = uc_hook_del(x->uc, x->hooks[4]);
+  x->hooks[4] = 0;
+  // Entries filled under the hook would call it: refill them.
+  return err ? err : uc_ctl_flush_tlb(x->uc);
+}
+
 uc_err xemu_reg_read(xemu_engine *x, int reg, uint64_t *v) {
   *v = 0;
   return uc_reg_read(x->uc, reg, v);

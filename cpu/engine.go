@@ -129,7 +129,8 @@ var (
 
 // Open creates an engine over the address space. The start-up self-test of
 // its architecture (once per process) must end before the engine runs guest
-// code: Run waits for it; StartSelfTest lets it overlap what comes first.
+// code: Run waits for it, SelfTest runs it on the new engine, StartSelfTest
+// on an engine of its own, alongside what comes first.
 func Open(cfg Config) (*Engine, error) {
 	return open(cfg)
 }

@@ -180,6 +180,7 @@ void xemu_set_dczva(xemu_engine *x);
 // The self-test's watch: a UC_HOOK_MEM_WRITE over [begin, end] counting calls.
 uc_err xemu_watch_writes(xemu_engine *x, uint64_t begin, uint64_t end,
                          uint64_t *calls);
+uc_err xemu_unwatch_writes(xemu_engine *x);
 
 // xemu_regs is every register a Linux thread saves and restores (signal
 // frames, fork, new threads), in one layout for both architectures; cpu.Regs

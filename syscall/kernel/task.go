@@ -167,8 +167,6 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 			a.AdoptSelfTest()
 		}
 	}
-	// It runs while the program is loaded; the first Run waits for it.
-	abi.CPU.StartSelfTest()
 
 	space, err := mem.New(mem.Layout{Limit: mem.GuestAddr(abi.Limit), MinAddr: 0x10000, ArenaSize: abi.CPU.ArenaSize})
 	if err != nil {
@@ -275,6 +273,11 @@ func (t *Task) startEngine() (*cpu.Engine, error) {
 		return nil, err
 	}
 	t.CPU = e
+	if t.mainThread {
+		// On this engine, before it runs the program and before signals
+		// can stop it (the test stops it itself).
+		e.SelfTest()
+	}
 	if t.P.multi.Load() {
 		e.SetCodeBroadcast(true)
 	} else {
