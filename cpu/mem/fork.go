@@ -198,7 +198,15 @@ func (s *AddressSpace) readSaved(data int, dataBase, phys, n uint64) error {
 	if phys+n > s.arenaLen {
 		return fmt.Errorf("saved memory at %#x beyond the arena", phys)
 	}
-	off, end := int64(dataBase+phys), int64(dataBase+phys+n)
+	return eachExtent(data, int64(dataBase+phys), int64(dataBase+phys+n), func(start, stop int64) error {
+		at := uint64(start) - dataBase
+		return PreadFull(data, s.arenaMem[at:at+uint64(stop-start)], start)
+	})
+}
+
+// eachExtent calls fn for each extent of data held in the sparse file
+// between off and end (what SEEK_DATA and SEEK_HOLE find), clipped to end.
+func eachExtent(data int, off, end int64, fn func(start, stop int64) error) error {
 	for off < end {
 		start, err := unix.Seek(data, off, unix.SEEK_DATA)
 		if err == unix.ENXIO || err == nil && start >= end {
@@ -212,8 +220,7 @@ func (s *AddressSpace) readSaved(data int, dataBase, phys, n uint64) error {
 			return err
 		}
 		stop = min(stop, end)
-		at := uint64(start) - dataBase
-		if err := PreadFull(data, s.arenaMem[at:at+uint64(stop-start)], start); err != nil {
+		if err := fn(start, stop); err != nil {
 			return err
 		}
 		off = stop

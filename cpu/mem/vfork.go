@@ -77,27 +77,13 @@ func (s *AddressSpace) TakeWritten(fd int) error {
 // mapSaved maps the data file's extents for arena [phys, phys+n) privately
 // over the arena, instead of reading them in.
 func (s *AddressSpace) mapSaved(data int, dataBase, phys, n uint64) error {
-	off, end := int64(dataBase+phys), int64(dataBase+phys+n)
-	for off < end {
-		start, err := unix.Seek(data, off, unix.SEEK_DATA)
-		if err == unix.ENXIO || err == nil && start >= end {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		stop, err := unix.Seek(data, start, unix.SEEK_HOLE)
-		if err != nil {
-			return err
-		}
-		stop = min(stop, end)
+	return eachExtent(data, int64(dataBase+phys), int64(dataBase+phys+n), func(start, stop int64) error {
 		at := uint64(start) - dataBase
 		_, _, e := unix.Syscall6(unix.SYS_MMAP, s.arena+uintptr(at), uintptr(stop-start), unix.PROT_READ|unix.PROT_WRITE,
 			unix.MAP_PRIVATE|unix.MAP_FIXED|unix.MAP_NORESERVE, uintptr(data), uintptr(start))
 		if e != 0 {
 			return e
 		}
-		off = stop
-	}
-	return nil
+		return nil
+	})
 }
