@@ -131,6 +131,15 @@ func compile(t testing.TB, a guestArch, src, mode string, extra ...string) strin
 	flags = append(flags, extra...)
 	h := sha256.New()
 	h.Write(code)
+	// The headers beside the source (check.h) are part of it.
+	headers, _ := filepath.Glob(filepath.Join(filepath.Dir(src), "*.h"))
+	for _, hdr := range headers {
+		b, err := os.ReadFile(hdr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(b)
+	}
 	fmt.Fprint(h, a.CC, flags)
 	name := strings.TrimSuffix(filepath.Base(src), ".c")
 	out := filepath.Join(outDir(t), fmt.Sprintf("%s-%s-%s-%s", name, a.Name, mode, hex.EncodeToString(h.Sum(nil))[:12]))

@@ -12,12 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int failures;
-
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	failures += !ok;
-}
+#include "check.h"
 
 static long futex(uint32_t *a, int op, uint32_t val, void *timeout, uint32_t *a2, uint32_t val3) {
 	return syscall(SYS_futex, a, op, val, timeout, a2, val3);

@@ -14,12 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static int failures;
-
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	failures += !ok;
-}
+#include "check.h"
 
 static int fails(long r, int e) { return r == -1 && errno == e; }
 

@@ -11,12 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int failures;
-
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	failures += !ok;
-}
+#include "check.h"
 
 int main(void) {
 	long pg = sysconf(_SC_PAGESIZE);

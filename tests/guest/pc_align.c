@@ -14,13 +14,7 @@
 #include <string.h>
 #include <ucontext.h>
 
-static int failures;
-
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	if (!ok)
-		failures++;
-}
+#include "check.h"
 
 static sigjmp_buf env;
 static volatile int caught, caught_sig, caught_code;

@@ -18,19 +18,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
+
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x1000
 #endif
-
-static int failures;
-
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	failures += !ok;
-}
 
 static int pidfd_open(pid_t pid, unsigned flags) { return syscall(SYS_pidfd_open, pid, flags); }
 static int pidfd_send_signal(int fd, int sig, siginfo_t *si, unsigned flags) {

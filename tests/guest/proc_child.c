@@ -14,12 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int failures;
-
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	failures += !ok;
-}
+#include "check.h"
 
 static ssize_t slurp(pid_t pid, const char *file, char *buf, size_t size) {
 	char path[64];

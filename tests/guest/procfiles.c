@@ -18,12 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int failures;
-
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	failures += !ok;
-}
+#include "check.h"
 
 static char maps[1 << 16], other[1 << 18];
 

@@ -11,13 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static char secret[32] = "guest bytes";
-static int failures;
+#include "check.h"
 
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	failures += !ok;
-}
+static char secret[32] = "guest bytes";
 
 int main(void) {
 	off_t at = (off_t)(uintptr_t)secret;

@@ -21,13 +21,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-extern char **environ;
-static int failures;
+#include "check.h"
 
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	failures += !ok;
-}
+extern char **environ;
 
 static char bufs[4][1 << 16];
 

@@ -15,13 +15,7 @@
 #include <sys/personality.h>
 #include <unistd.h>
 
-static int failures;
-
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	if (!ok)
-		failures++;
-}
+#include "check.h"
 
 static sigjmp_buf env;
 static volatile int faulted;

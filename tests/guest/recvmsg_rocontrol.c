@@ -18,15 +18,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "check.h"
+
 #define PG 4096
-
-static int failures;
-
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	if (!ok)
-		failures++;
-}
 
 static int lowest_free_fd(void) {
 	int fd = dup(0);

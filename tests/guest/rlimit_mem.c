@@ -17,15 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
+
 #define MiB (1024UL * 1024)
-
-static int failures;
-
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	if (!ok)
-		failures++;
-}
 
 // The guest's mapped bytes below the kernel's gate pages, from
 // /proc/self/maps.

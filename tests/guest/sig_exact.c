@@ -31,17 +31,11 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "check.h"
+
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1U << 31)
 #endif
-
-static int failures;
-
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	if (!ok)
-		failures++;
-}
 
 static sigjmp_buf env;
 static volatile siginfo_t info;

@@ -30,15 +30,9 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "check.h"
+
 #define PG 4096
-
-static int failures;
-
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	if (!ok)
-		failures++;
-}
 
 static __thread sigjmp_buf *jump;
 static volatile int caught, caught_code, caught_sig;

@@ -18,16 +18,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
+
 extern char **environ;
 
-static int failures;
 static volatile int shared_word = 1;
 static char shared_buf[64];
-
-static void check(const char *what, int ok) {
-	printf("%s: %s\n", what, ok ? "ok" : "FAIL");
-	failures += !ok;
-}
 
 int main(void) {
 	// posix_spawn of a program that does not exist: the error, not a child
