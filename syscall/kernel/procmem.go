@@ -10,7 +10,9 @@ import (
 // keeps the file offset, while reads and writes go to guest memory through
 // the checked door (cpu/mem), never to an xemu's own memory as the host's
 // /proc/PID/mem would: this process's own, or another xemu's through its
-// guest view socket (othermem.go).
+// guest view socket (othermem.go). Unlike Linux's mem_rw, which passes
+// FOLL_FORCE (a debugger writes a read-only private page, reads a
+// PROT_NONE one), the guest's permissions hold, as for process_vm_*.
 
 // OpenGuestMem opens the guest's view of /proc/self/mem.
 func (p *Process) OpenGuestMem(cloexec bool) (int, error) {
