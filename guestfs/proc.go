@@ -151,14 +151,14 @@ var otherFiles = map[string]bool{
 	"smaps_rollup": true, "numa_maps": true, "environ": true, "syscall": true,
 }
 
-// otherRefused are the files of another xemu process's /proc/PID that
-// address its memory by guest address (mem, pagemap): that process does not
-// offer them, and the host's would address its host memory.
-var otherRefused = map[string]bool{"mem": true, "pagemap": true}
+// otherMemory are the files of another xemu process's /proc/PID that
+// address its memory by guest address (mem, pagemap): that process serves
+// them itself, since the host's would address its host memory.
+var otherMemory = map[string]bool{"mem": true, "pagemap": true}
 
-// OtherRefused: another xemu's /proc/PID/name is refused (EACCES) rather
-// than the host's file.
-func OtherRefused(name string) bool { return otherRefused[name] }
+// OtherMemory: another xemu's /proc/PID/name reaches its guest memory,
+// through that process, rather than the host's file.
+func OtherMemory(name string) bool { return otherMemory[name] }
 
 // OtherFile is the ProcFile another process's /proc/PID/name stands for,
 // if it is one of those that process gives for its guest; ProcNone if not.
@@ -172,7 +172,7 @@ func OtherFile(name string) ProcFile {
 // ProcOther says which process and file the absolute, clean path
 // /proc/PID/FILE names when PID is another process's (a child xemu's guest
 // view, if it is one): ok is false for anything else, and for a file that
-// process neither gives (OtherFile) nor must refuse (OtherRefused).
+// process neither gives (OtherFile) nor serves as memory (OtherMemory).
 func ProcOther(p string) (pid int, file string, ok bool) {
 	rest, found := strings.CutPrefix(p, "/proc/")
 	if !found {
@@ -183,7 +183,7 @@ func ProcOther(p string) (pid int, file string, ok bool) {
 		return 0, "", false
 	}
 	pid, ok = atoi(who)
-	if !ok || pid > 1<<22 || pid == unix.Getpid() || OtherFile(file) == ProcNone && !otherRefused[file] {
+	if !ok || pid > 1<<22 || pid == unix.Getpid() || OtherFile(file) == ProcNone && !otherMemory[file] {
 		return 0, "", false
 	}
 	return pid, file, true

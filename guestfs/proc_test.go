@@ -18,7 +18,7 @@ func TestProcOther(t *testing.T) {
 		{"/proc/123/maps", 123, "maps", true},
 		{"/proc/123/cmdline", 123, "cmdline", true},
 		{"/proc/4194304/exe", 4194304, "exe", true},
-		{"/proc/123/mem", 123, "mem", true}, // refused for another xemu (OtherRefused)
+		{"/proc/123/mem", 123, "mem", true}, // served by another xemu itself (OtherMemory)
 		{"/proc/123/pagemap", 123, "pagemap", true},
 		{"/proc/123/environ", 123, "environ", true},
 		{"/proc/123/smaps", 123, "smaps", true},

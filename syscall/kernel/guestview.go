@@ -26,9 +26,10 @@ import (
 //
 // Trust: every datagram carries its sender's credentials as the host
 // kernel knows them (SO_PASSCRED). The server answers only its own user (or
-// root), as the host's /proc answers a process that may ptrace it; the
-// client takes an answer only from the pid it asked, so nothing else can
-// take the name and answer for it.
+// root), as the host's /proc answers a process that may ptrace it, and
+// reaches guest memory (othermem.go) only for a requester Linux would let
+// ptrace it (mayAccess); the client takes an answer only from the pid it
+// asked, so nothing else can take the name and answer for it.
 
 // GuestViewFile makes the contents of one of the guest's /proc files
 // ("maps", "cmdline", "exe", ...) for another process; the linux package
@@ -36,7 +37,8 @@ import (
 var GuestViewFile func(p *Process, file string) ([]byte, error)
 
 const (
-	maxGuestViewRequest = 64
+	// The largest request: a write of guest memory (othermem.go).
+	maxGuestViewRequest = memRequestHead + guestViewChunk
 	guestViewChunk      = 16 << 10
 
 	guestViewMore    = 0
@@ -68,7 +70,7 @@ func (p *Process) serveGuestView() {
 		// sent along (SCM_RIGHTS) are not installed here.
 		oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
 		for {
-			n, oobn, _, from, err := unix.Recvmsg(fd, buf, oob, 0)
+			n, oobn, flags, from, err := unix.Recvmsg(fd, buf, oob, 0)
 			if err == unix.EINTR {
 				continue
 			}
@@ -77,7 +79,11 @@ func (p *Process) serveGuestView() {
 			}
 			to, ok := from.(*unix.SockaddrUnix)
 			cred := sender(oob[:oobn])
-			if !ok || cred == nil {
+			if !ok || cred == nil || flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
+				continue
+			}
+			if n > 0 && buf[0] < ' ' {
+				p.answerMem(fd, to, cred, buf[:n])
 				continue
 			}
 			p.answerGuestView(fd, to, cred, buf[:n])
@@ -134,6 +140,41 @@ func sendDatagram(fd int, to *unix.SockaddrUnix, b []byte) error {
 // QueryGuestView asks the xemu running as pid for one of its guest's /proc
 // files; ok is false if pid is not an xemu process that answers.
 func QueryGuestView(pid int, file string) (body []byte, ok bool) {
+	c, ok := dialGuestView(pid)
+	if !ok {
+		return nil, false
+	}
+	defer c.close()
+	if c.send([]byte(file+"\n")) != nil {
+		return nil, false
+	}
+	for {
+		part, head, ok := c.receive()
+		if !ok {
+			return nil, false
+		}
+		switch head {
+		case guestViewMore:
+			body = append(body, part...)
+		case guestViewLast:
+			return append(body, part...), true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// guestViewConn is a client's socket for the questions of one call to
+// the xemu running as pid.
+type guestViewConn struct {
+	fd, pid int
+	buf     []byte
+	oob     []byte
+}
+
+// dialGuestView readies questions to pid; ok is false if it is not an
+// xemu process that can answer.
+func dialGuestView(pid int) (*guestViewConn, bool) {
 	if pid <= 0 || pid == unix.Getpid() || !IsXemu(pid) || !canAnswer(pid) {
 		return nil, false
 	}
@@ -141,57 +182,70 @@ func QueryGuestView(pid int, file string) (body []byte, ok bool) {
 	if err != nil {
 		return nil, false
 	}
-	defer unix.Close(c)
 	// SO_PASSCRED also gives the socket an address of its own at the first
 	// send (autobind), where the answer comes.
 	if unix.SetsockoptInt(c, unix.SOL_SOCKET, unix.SO_PASSCRED, 1) != nil || unix.Connect(c, guestViewAddr(pid)) != nil {
+		unix.Close(c)
 		return nil, false
 	}
 	tv := unix.Timeval{Sec: 2}
 	unix.SetsockoptTimeval(c, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-	if unix.Send(c, []byte(file+"\n"), 0) != nil {
-		return nil, false
-	}
-	buf := make([]byte, 1+guestViewChunk)
-	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
+	return &guestViewConn{fd: c, pid: pid, buf: make([]byte, 1+guestViewChunk),
+		oob: make([]byte, unix.CmsgSpace(unix.SizeofUcred))}, true
+}
+
+func (c *guestViewConn) close() { unix.Close(c.fd) }
+
+func (c *guestViewConn) send(req []byte) error {
 	for {
-		n, oobn, _, _, err := unix.Recvmsg(c, buf, oob, 0)
+		err := unix.Send(c.fd, req, 0)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// receive is the next datagram of the answer: its header and the bytes
+// after it (valid until the next receive); ok is false on a timeout or a
+// datagram from anyone but pid.
+func (c *guestViewConn) receive() (body []byte, head byte, ok bool) {
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(c.fd, c.buf, c.oob, 0)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil || n == 0 {
-			return nil, false
+			return nil, 0, false
 		}
-		if cred := sender(oob[:oobn]); cred == nil || int(cred.Pid) != pid {
-			return nil, false
+		if cred := sender(c.oob[:oobn]); cred == nil || int(cred.Pid) != c.pid {
+			return nil, 0, false
 		}
-		switch buf[0] {
-		case guestViewMore:
-			body = append(body, buf[1:n]...)
-		case guestViewLast:
-			return append(body, buf[1:n]...), true
-		default:
-			return nil, false
-		}
+		return c.buf[1:n], c.buf[0], true
 	}
 }
 
 // canAnswer: pid is not stopped (a stopped xemu answers nothing until it
 // is continued) nor a zombie.
 func canAnswer(pid int) bool {
-	b, err := ReadHostProc(strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) {
-		return false
-	}
-	switch b[i+2] {
-	case 'T', 't', 'Z', 'X':
+	switch hostState(pid) {
+	case 0, 'T', 't', 'Z', 'X':
 		return false
 	}
 	return true
+}
+
+// hostState is the state letter of host process pid (the third field of
+// /proc/PID/stat), 0 if there is no such process.
+func hostState(pid int) byte {
+	b, err := ReadHostProc(strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0
+	}
+	return b[i+2]
 }
 
 var selfExe struct {

@@ -15,8 +15,11 @@ import (
 // at all while there is none (the common case costs an atomic load).
 type SpecialFile struct {
 	SignalFD *SignalFD // a signalfd
-	GuestMem bool      // /proc/self/mem: reads and writes reach guest memory
-	Pagemap  bool      // /proc/self/pagemap: reads give the guest's pages' entries
+	GuestMem bool      // /proc/PID/mem: reads and writes reach guest memory
+	Pagemap  bool      // /proc/PID/pagemap: reads give the guest's pages' entries
+	// OtherPID: the mem or pagemap is of the xemu running as OtherPID
+	// (othermem.go); 0 for this process's own.
+	OtherPID int
 	// CommTID: /proc/PID/comm (or task/TID/comm) open for writing: a
 	// write names thread CommTID.
 	CommTID int

@@ -85,6 +85,12 @@ func (p *Process) syncEngines() {
 	if !p.multi.Load() {
 		return // the only engine is the caller's, in the kernel now
 	}
+	p.waitEngines(gen)
+}
+
+// waitEngines waits until no engine but the caller's runs guest code with
+// a generation older than gen.
+func (p *Process) waitEngines(gen uint64) {
 	self := unix.Gettid()
 	for _, o := range p.taskList() {
 		if o.CPU == nil || o.hostTID == self {

@@ -52,7 +52,7 @@ func guestOpened(t *kernel.Task, dirfd int, p string, fd, flags int) (int, error
 		return 0, err
 	}
 	if v.OtherPID != 0 {
-		return otherOpened(fd, v, flags)
+		return otherOpened(t, fd, v, flags)
 	}
 	file := v.File()
 	if file == guestfs.ProcNone || flags&unix.O_PATH != 0 && file != guestfs.ProcExe {
@@ -68,16 +68,20 @@ func guestOpened(t *kernel.Task, dirfd int, p string, fd, flags int) (int, error
 // otherOpened replaces fd, a file of /proc/PID of another process, by
 // that process's guest view of it if it is an xemu process that gives one
 // (kernel.QueryGuestView): exe opens its guest's program. mem and pagemap
-// of another xemu are refused (its guest memory is not offered; the host's
-// files would address its host memory). Anything else keeps the host's
-// file.
-func otherOpened(fd int, v kernel.ProcView, flags int) (int, error) {
-	if guestfs.OtherRefused(v.OtherFile) {
-		if flags&unix.O_PATH == 0 && kernel.IsXemu(v.OtherPID) {
-			unix.Close(fd)
+// of another xemu reach its guest memory through it (the host's files
+// would address its host memory), or are refused (EACCES) if it does not
+// answer or allow that. Anything else keeps the host's file.
+func otherOpened(t *kernel.Task, fd int, v kernel.ProcView, flags int) (int, error) {
+	if guestfs.OtherMemory(v.OtherFile) {
+		if flags&unix.O_PATH != 0 || !kernel.IsXemu(v.OtherPID) {
+			return fd, nil
+		}
+		unix.Close(fd)
+		pagemap := v.OtherFile == "pagemap"
+		if pagemap && flags&3 != unix.O_RDONLY {
 			return 0, unix.EACCES
 		}
-		return fd, nil
+		return t.P.OpenOtherMem(v.OtherPID, pagemap, flags&unix.O_CLOEXEC != 0)
 	}
 	file := guestfs.OtherFile(v.OtherFile)
 	if flags&unix.O_PATH != 0 && file != guestfs.ProcExe {
@@ -163,12 +167,12 @@ func read(t *kernel.Task, a kernel.Args) (uint64, error) {
 			return readSignalFD(t, sf.SignalFD, a.FD(0), a.Addr(1), a.U64(2))
 		}
 		if sf.Pagemap {
-			return pagemapRead(t, a.FD(0), a.Addr(1), a.U64(2), -1)
+			return pagemapRead(t, a.FD(0), sf, a.Addr(1), a.U64(2), -1)
 		}
 		if sf.SyscallTID != 0 {
 			return syscallRead(t, sf.SyscallTID, a.FD(0), a.Addr(1), a.U64(2))
 		}
-		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), -1, false)
+		return guestMemIO(t, a.FD(0), sf, a.Addr(1), a.U64(2), -1, false)
 	}
 	b, err := t.OutBuf(a.Addr(1), a.U64(2))
 	if err != nil {
@@ -189,7 +193,7 @@ func write(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, unix.EFAULT
 	}
 	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
-		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), -1, true)
+		return guestMemIO(t, a.FD(0), sf, a.Addr(1), a.U64(2), -1, true)
 	} else if ok && sf.CommTID != 0 {
 		return commWrite(t, sf.CommTID, a.Addr(1), a.U64(2))
 	}
@@ -209,9 +213,9 @@ func pread64(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, unix.EFAULT
 	}
 	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
-		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), a.I64(3), false)
+		return guestMemIO(t, a.FD(0), sf, a.Addr(1), a.U64(2), a.I64(3), false)
 	} else if ok && sf.Pagemap {
-		return pagemapRead(t, a.FD(0), a.Addr(1), a.U64(2), a.I64(3))
+		return pagemapRead(t, a.FD(0), sf, a.Addr(1), a.U64(2), a.I64(3))
 	}
 	b, err := t.OutBuf(a.Addr(1), a.U64(2))
 	if err != nil {
@@ -235,7 +239,7 @@ func pwrite64(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
-		return guestMemIO(t, a.FD(0), a.Addr(1), a.U64(2), a.I64(3), true)
+		return guestMemIO(t, a.FD(0), sf, a.Addr(1), a.U64(2), a.I64(3), true)
 	}
 	b, err := t.InBuf(a.Addr(1), a.U64(2))
 	if err != nil {
@@ -867,28 +871,29 @@ func inotifyRmWatch(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return 0, err
 }
 
-// guestMemIO is read, write, pread64 and pwrite64 on /proc/self/mem: the
-// bytes move between two places in guest memory through a bounded buffer.
-func guestMemIO(t *kernel.Task, fd int, buf mem.GuestAddr, n uint64, off int64, write bool) (uint64, error) {
+// guestMemIO is read, write, pread64 and pwrite64 on /proc/PID/mem: the
+// bytes move between guest memory (this process's or another xemu's) and
+// the caller's buffer through a bounded buffer.
+func guestMemIO(t *kernel.Task, fd int, sf kernel.SpecialFile, buf mem.GuestAddr, n uint64, off int64, write bool) (uint64, error) {
 	n = min(n, kernel.MaxRW)
 	tmp := make([]byte, min(n, 1<<20))
 	if write {
 		if err := t.CopyIn(buf, tmp); err != nil {
 			return 0, err
 		}
-		got, err := t.GuestMemIO(fd, tmp, off, true)
+		got, err := t.GuestMemIO(fd, sf, tmp, off, true)
 		return uint64(got), err
 	}
-	got, err := t.GuestMemIO(fd, tmp, off, false)
+	got, err := t.GuestMemIO(fd, sf, tmp, off, false)
 	if err != nil {
 		return 0, err
 	}
 	return uint64(got), t.CopyOut(buf, tmp[:got])
 }
 
-// pagemapRead is read and pread64 on /proc/self/pagemap.
-func pagemapRead(t *kernel.Task, fd int, buf mem.GuestAddr, n uint64, off int64) (uint64, error) {
-	b, err := t.PagemapRead(fd, n, off)
+// pagemapRead is read and pread64 on /proc/PID/pagemap.
+func pagemapRead(t *kernel.Task, fd int, sf kernel.SpecialFile, buf mem.GuestAddr, n uint64, off int64) (uint64, error) {
+	b, err := t.PagemapRead(fd, sf, n, off)
 	if err != nil {
 		return 0, err
 	}

@@ -9,10 +9,11 @@ import (
 
 // process_vm_readv and process_vm_writev (mm/process_vm_access.c): the
 // guest's own process is its guest memory, through the checked door with
-// the guest's permissions; another xemu's guest memory is not offered
-// (EPERM, as without ptrace access), since that process's host memory is
-// not its guest's; a native process's memory is its own, reached through
-// the host call and a bounded buffer.
+// the guest's permissions; another xemu's is its guest memory too, which
+// that xemu reads and writes for us if it would let us ptrace it (EPERM
+// otherwise, and when it does not answer), since that process's host
+// memory is not its guest's; a native process's memory is its own,
+// reached through the host call and a bounded buffer.
 
 func init() {
 	K := kernel.Kinds
@@ -50,6 +51,7 @@ func processVM(t *kernel.Task, a kernel.Args, write bool) (uint64, error) {
 		return 0, err
 	}
 	self := pid == unix.Getpid() || t.P.GuestThread(pid)
+	var other *kernel.OtherMem
 	if !self {
 		if pid <= 0 {
 			return 0, unix.ESRCH
@@ -58,7 +60,11 @@ func processVM(t *kernel.Task, a kernel.Args, write bool) (uint64, error) {
 			return 0, unix.ESRCH
 		}
 		if kernel.IsXemu(pid) {
-			return 0, unix.EPERM
+			// mm_access's EACCES is EPERM here (process_vm_rw_core).
+			if other, err = kernel.DialOtherMem(pid, false); err != nil {
+				return 0, unix.EPERM
+			}
+			defer other.Close()
 		}
 	}
 	// Walk both lists in step, a chunk at a time: local bytes li/lo,
@@ -92,6 +98,14 @@ func processVM(t *kernel.Task, a kernel.Args, write bool) (uint64, error) {
 			if err = t.CopyIn(ra, b); err == nil {
 				err = t.CopyOut(la, b)
 			}
+		case other != nil && write:
+			if err = t.CopyIn(la, b); err == nil {
+				err = otherProcessVM(other, b, uint64(ra), true)
+			}
+		case other != nil:
+			if err = otherProcessVM(other, b, uint64(ra), false); err == nil {
+				err = t.CopyOut(la, b)
+			}
 		case write:
 			if err = t.CopyIn(la, b); err == nil {
 				err = hostProcessVM(pid, b, uint64(ra), true)
@@ -113,6 +127,17 @@ func processVM(t *kernel.Task, a kernel.Args, write bool) (uint64, error) {
 		lo += n
 		ro += n
 	}
+}
+
+// otherProcessVM moves b, within one page of the target, to or from
+// address at in another xemu's guest memory: EFAULT unless all of it
+// moved (pin_user_pages_remote failing on that page).
+func otherProcessVM(m *kernel.OtherMem, b []byte, at uint64, write bool) error {
+	n, err := m.MemIO(b, at, write)
+	if err != nil || n < len(b) {
+		return unix.EFAULT
+	}
+	return nil
 }
 
 // hostProcessVM moves b to or from address at in native process pid.

@@ -2,8 +2,9 @@
 // emulator's: on the process itself they copy between its own buffers
 // with its own permissions (a read-only page is EFAULT, a transfer stops at
 // an unmapped page with what it moved), and on a child they either move the
-// child's own bytes or are refused (xemu does not offer another process's
-// guest memory), never bytes from anywhere else.
+// child's own bytes or are refused (as Linux refuses without ptrace access:
+// Yama, another user), never bytes from anywhere else; procmem_child.c
+// goes further with a child.
 // xemu-test: oracle=self
 #define _GNU_SOURCE
 #include <errno.h>
