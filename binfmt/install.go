@@ -19,11 +19,13 @@ type Installer struct {
 	// LibDir receives the copy of xemu a persistent registration names, so
 	// that it is there at boot (/usr/local/lib/xemu).
 	LibDir string
+	// BootDirs are the other directories systemd-binfmt reads (boot.go).
+	BootDirs []string
 }
 
 // DefaultInstaller uses the system's directories.
 var DefaultInstaller = Installer{Sys: System{Dir: DefaultDir}, ConfDir: "/etc/binfmt.d",
-	LibDir: "/usr/local/lib/xemu"}
+	LibDir: "/usr/local/lib/xemu", BootDirs: DefaultBootDirs}
 
 // InstallOptions are `xemu binfmt install`'s.
 type InstallOptions struct {
@@ -152,6 +154,13 @@ func (in Installer) Install(o InstallOptions) ([]string, error) {
 				return done, err
 			}
 			done = append(done, "disabled "+e.Name+" (uninstall enables it again)")
+			if o.Persistent {
+				kept, err := in.keepFromBoot(e.Name, arch)
+				done = append(done, kept...)
+				if err != nil {
+					return done, err
+				}
+			}
 		}
 		r := ForFormat(name, f, interp, flags)
 		if err := in.Sys.Register(r); err != nil {
@@ -297,6 +306,11 @@ func (in Installer) Uninstall(archs []string, prefix string) ([]string, error) {
 				}
 			}
 		}
+	}
+	restored, err := in.restoreBoot(archs)
+	done = append(done, restored...)
+	if err != nil {
+		return done, err
 	}
 	if len(done) == 0 {
 		done = append(done, "nothing to remove: no xemu entries named "+prefix+"-ARCH")

@@ -110,6 +110,15 @@ func (s System) Register(r Registration) error {
 	return fmt.Errorf("registering %s: %w", r.Name, err)
 }
 
+// RegisterLine writes a registration as a binfmt.d file has it (any
+// delimiter), unchecked but by the kernel.
+func (s System) RegisterLine(line string) error {
+	if err := os.WriteFile(filepath.Join(s.Dir, "register"), []byte(line+"\n"), 0); err != nil {
+		return fmt.Errorf("registering %q: %w", line, err)
+	}
+	return nil
+}
+
 // Remove unregisters an entry.
 func (s System) Remove(name string) error {
 	return s.write(name, "-1")

@@ -335,3 +335,86 @@ func TestMarkerNameLaunch(t *testing.T) {
 		t.Errorf("%+v", r)
 	}
 }
+
+// TestBinfmtPersistentReplace: install --persistent --replace keeps the
+// handler it replaced out of the files systemd-binfmt registers at boot
+// (here a stand-in for qemu-user-binfmt's /usr/lib/binfmt.d file), and
+// uninstall brings it back: enabled again where it is still registered,
+// registered again where a reboot dropped it. Root only.
+func TestBinfmtPersistentReplace(t *testing.T) {
+	testenv.NeedRoot(t, "binfmt_misc registration")
+	sys := binfmt.System{Dir: binfmt.DefaultDir}
+	if err := sys.Mount(); err != nil {
+		testenv.Unavailable(t, "binfmt_misc: %v", err)
+	}
+	binfmttest.DisableOthers(t, sys)
+	prefix := fmt.Sprintf("xemu-test-%d", os.Getpid())
+	ours := prefix + "-aarch64"
+	stand := binfmt.ForFormat(prefix+"-qemu-aarch64", binfmt.Formats[0], "/bin/true", "")
+	t.Cleanup(func() {
+		for _, n := range []string{ours, stand.Name, ours + ".replaced." + stand.Name} {
+			sys.Remove(n)
+		}
+	})
+	tmp := t.TempDir()
+	confDir, libDir, bootDir := filepath.Join(tmp, "etc"), filepath.Join(tmp, "lib"), filepath.Join(tmp, "usr")
+	os.MkdirAll(bootDir, 0o755)
+	unrelated := ":" + prefix + "-unrelated:E::xemutestext::/bin/true:"
+	bootFile := filepath.Join(bootDir, "qemu-test.conf")
+	bootText := "# qemu\n" + stand.Line() + "\n" + unrelated + "\n"
+	if err := os.WriteFile(bootFile, []byte(bootText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dirs := []string{"--conf-dir", confDir, "--lib-dir", libDir, "--boot-dirs", bootDir, "--name-prefix", prefix, "--arch", "aarch64"}
+	x := xemu(t)
+	atBoot := func() string {
+		b, err := os.ReadFile(filepath.Join(confDir, "qemu-test.conf"))
+		if err != nil {
+			b, _ = os.ReadFile(bootFile)
+		}
+		var names []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if l != "" && l[0] == ':' {
+				names = append(names, strings.Split(l, ":")[1])
+			}
+		}
+		return strings.Join(names, " ")
+	}
+	for _, reboot := range []bool{false, true} {
+		if err := sys.Register(stand); err != nil {
+			t.Fatal(err)
+		}
+		r := runCmd(t, tmp, "", testEnv, x, append([]string{"binfmt", "install", "--persistent", "--replace"}, dirs...)...)
+		if r.Exit != 0 {
+			t.Fatalf("install: %+v", r)
+		}
+		if e, err := sys.Entry(stand.Name); err != nil || e.Enabled {
+			t.Errorf("the replaced handler after install: %+v, %v; want it disabled", e, err)
+		}
+		if got := atBoot(); got != prefix+"-unrelated" {
+			t.Errorf("registered at boot after install: %q, want the unrelated entry alone\n%s", got, r.Stdout)
+		}
+		if reboot {
+			// What a reboot leaves: xemu's entry from its file, and
+			// neither the replaced handler nor install's record of it.
+			sys.Remove(stand.Name)
+			sys.Remove(ours + ".replaced." + stand.Name)
+		}
+		r = runCmd(t, tmp, "", testEnv, x, append([]string{"binfmt", "uninstall"}, dirs...)...)
+		if r.Exit != 0 {
+			t.Fatalf("uninstall: %+v", r)
+		}
+		if e, err := sys.Entry(stand.Name); err != nil || !e.Enabled || e.Interpreter != "/bin/true" {
+			t.Errorf("reboot %v: the replaced handler after uninstall: %+v, %v; want it enabled\n%s", reboot, e, err, r.Stdout)
+		}
+		if b, err := os.ReadFile(bootFile); string(b) != bootText || err != nil {
+			t.Errorf("the boot file changed: %q, %v", b, err)
+		}
+		if left, _ := filepath.Glob(filepath.Join(confDir, "*")); len(left) != 0 {
+			t.Errorf("reboot %v: left in the conf dir after uninstall: %v", reboot, left)
+		}
+		if err := sys.Remove(stand.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

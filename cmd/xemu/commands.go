@@ -41,7 +41,10 @@ container.
                  Without it, setuid and setgid bits are ignored: programs
                  run with the credentials of whoever executes them.
   --persistent   also copy xemu to /usr/local/lib/xemu/xemu and write
-                 /etc/binfmt.d/NAME-ARCH.conf for systemd-binfmt at boot.
+                 /etc/binfmt.d/NAME-ARCH.conf for systemd-binfmt at boot; with
+                 --replace, the handlers replaced are kept out of what
+                 systemd-binfmt registers at boot (a file of the same name in
+                 /etc/binfmt.d without them), until uninstall.
   --name-prefix  names the entries NAME-aarch64 and NAME-arm (default xemu).
 
 status lists every handler for ARM and AArch64 programs and which one the
@@ -75,7 +78,8 @@ func binfmtCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&in.ConfDir, "conf-dir", in.ConfDir, "")
 	fs.StringVar(&in.LibDir, "lib-dir", in.LibDir, "")
 	fs.StringVar(&in.Sys.Dir, "binfmt-dir", in.Sys.Dir, "")
-	for _, n := range []string{"conf-dir", "lib-dir", "binfmt-dir"} {
+	fs.StringSliceVar(&in.BootDirs, "boot-dirs", in.BootDirs, "")
+	for _, n := range []string{"conf-dir", "lib-dir", "binfmt-dir", "boot-dirs"} {
 		fs.MarkHidden(n)
 	}
 	help := fs.BoolP("help", "h", false, "")
