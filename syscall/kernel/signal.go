@@ -314,12 +314,30 @@ func (p *Process) Send(t *Task, si abi.SigInfo) {
 	// A signal that will kill the process kills it now, whatever its
 	// threads are doing (kernel/signal.c complete_signal, sig_fatal).
 	fatal := !blocked && p.actions[sig].Handler == abi.SIG_DFL && !stopSignals.Has(sig) && !ignoredByDefault(sig)
+	// A blocked signal still ends a wait for it (sigtimedwait, sigwait,
+	// a signalfd's read), which Linux unblocks for the wait.
+	var waiters []*Task
+	if blocked {
+		if t != nil {
+			waiters = append(waiters, t)
+		} else {
+			for _, o := range p.tasks {
+				waiters = append(waiters, o)
+			}
+		}
+	}
 	p.sigMu.Unlock()
 	if fatal {
 		p.die(unix.Signal(sig))
 	}
 	if target != nil && !blocked {
 		target.notifySignal()
+	}
+	for _, o := range waiters {
+		select {
+		case o.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
