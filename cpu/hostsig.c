@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -12,7 +13,10 @@ static struct sigaction previous[65];
 // The engine of the guest thread that takes process-wide signals: stopped
 // from the handler itself (xemu_interrupt only stores flags), so that the
 // guest sees the signal without waiting for a goroutine to be scheduled.
-static xemu_engine *volatile signal_target;
+static _Atomic(xemu_engine *) signal_target;
+// Handlers between reading signal_target and done with it: a new target
+// waits for them, so the old engine can be freed (an exec replaces it).
+static atomic_int target_users;
 static int wake_fd = -1;
 static xemu_hostsig ring[XSIG_RING];
 static atomic_uint ring_head, ring_tail; // head: next to read; tail: next to write
@@ -132,9 +136,11 @@ static void handler(int sig, siginfo_t *si, void *uc) {
     return;
   }
   record(si);
-  xemu_engine *target = signal_target;
+  atomic_fetch_add(&target_users, 1);
+  xemu_engine *target = atomic_load(&signal_target);
   if (target)
     xemu_interrupt(target);
+  atomic_fetch_sub(&target_users, 1);
   if (wake_fd >= 0) {
     char b = 0;
     ssize_t r = write(wake_fd, &b, 1);
@@ -221,7 +227,12 @@ int xemu_kick_thread(int tid) {
   return (int)syscall(SYS_tgkill, getpid(), tid, SIGURG);
 }
 
-void xemu_set_signal_target(void *engine) { signal_target = engine; }
+void xemu_set_signal_target(void *engine) {
+  atomic_store(&signal_target, (xemu_engine *)engine);
+  // A handler on another thread may still hold the old target.
+  while (atomic_load(&target_users) != 0)
+    sched_yield();
+}
 
 int xemu_started_blocked(void) { return early_catch; }
 

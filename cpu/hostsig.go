@@ -80,7 +80,8 @@ func KickThread(tid int) error {
 
 // SetSignalTarget names the engine that every caught signal stops at its
 // next safe point, straight from the signal handler (nil: none). The engine
-// must stay open until the target is cleared.
+// must stay open until the target is cleared; once this returns, no handler
+// uses the previous target any more.
 func SetSignalTarget(e *Engine) {
 	if e == nil {
 		C.xemu_set_signal_target(nil)

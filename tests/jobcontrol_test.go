@@ -59,12 +59,15 @@ func jobControl(t *testing.T, rootfs string) {
 	tmux("send-keys", "sleep 30", "Enter")
 	var job procStat
 	// The job's own program, not the forked bash before its exec (which
-	// still ignores SIGTSTP as the interactive shell does).
+	// still ignores SIGTSTP as the interactive shell does): an execve in
+	// the process names it (comm), one that re-executes xemu shows in its
+	// command line.
 	waitFor("sleep in the foreground", func() bool {
 		var ok bool
 		job, ok = childOf(shell)
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", job.pid))
-		return ok && job.foreground() && strings.Contains(string(cmdline), "/usr/bin/sleep\x0030")
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", job.pid))
+		return ok && job.foreground() && (string(comm) == "sleep\n" || strings.Contains(string(cmdline), "/usr/bin/sleep\x0030"))
 	})
 	tmux("send-keys", "C-z")
 	waitFor("the job stopped", func() bool { return readProcStat(job.pid).state == "T" })

@@ -56,3 +56,26 @@ func TestShebangScriptRootfs(t *testing.T) {
 		t.Errorf("got %q (exit %d, stderr %s), want %q", x.Stdout, x.Exit, x.Stderr, want)
 	}
 }
+
+// An AArch64 program executes an armhf one and the other way round: the
+// same xemu process (same pid) goes on with the other architecture's engine.
+// qemu-user runs one architecture, so the expected output is written here.
+func TestExecOtherArch(t *testing.T) {
+	src := filepath.Join(root, "tests", "cross", "exec_other_arch.c")
+	a64 := compile(t, aarch64, src, "static")
+	arm := compile(t, armhfThumb, src, "static")
+	for _, c := range []struct{ first, second string }{{a64, arm}, {arm, a64}} {
+		bits := func(p string) string {
+			if p == a64 {
+				return "64"
+			}
+			return "32"
+		}
+		x := runCmd(t, t.TempDir(), "", testEnv, xemu(t), c.first, c.second)
+		want := bits(c.first) + "-bit program 1 executes " + filepath.Base(c.second) + "\n" +
+			bits(c.second) + "-bit program 2: same pid yes, exe ok, comm ok\n"
+		if x.Stdout != want || x.Exit != 0 {
+			t.Errorf("%s: exit %d\n--- got\n%s--- want\n%s--- stderr\n%s", filepath.Base(c.first), x.Exit, x.Stdout, want, x.Stderr)
+		}
+	}
+}

@@ -370,6 +370,9 @@ func guestEnded(prog string, status int, err error, stderr io.Writer) int {
 		return status
 	}
 	var exit *syscall.ExitError
+	if errors.As(err, &exit) && exit.Program != "" {
+		prog = exit.Program
+	}
 	if errors.As(err, &exit) && exit.Signal != 0 {
 		// A fault gets one line, as it helps; any other signal kills
 		// silently, as the kernel does.

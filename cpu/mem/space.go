@@ -160,7 +160,7 @@ const hostMapReserve = 2048
 // allowance, since a guest's file and shared mappings are host mappings
 // too and the host's limit, once reached, would fail xemu's own
 // allocations.
-func maxMapCount() int {
+var maxMapCount = sync.OnceValue(func() int {
 	n := 65530 // DEFAULT_MAX_MAP_COUNT
 	if b, err := os.ReadFile("/proc/sys/vm/max_map_count"); err == nil {
 		if v, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && v > 0 {
@@ -168,7 +168,7 @@ func maxMapCount() int {
 		}
 	}
 	return max(n-hostMapReserve, 1024)
-}
+})
 
 // mapsFull: extra more mappings would pass the limit (Linux: ENOMEM).
 func (s *AddressSpace) mapsFull(extra int) bool {
@@ -188,8 +188,16 @@ func reserve(fixed uintptr, length uint64) (uintptr, error) {
 	return p, nil
 }
 
-// Close releases the arena and the page table.
+// Close releases the arena (System V segments attached in it are detached
+// with it), the page table and the descriptors behind the guest's memory.
 func (s *AddressSpace) Close() {
+	for _, fd := range s.backings {
+		if s.FDHook != nil {
+			s.FDHook(fd, false)
+		}
+		unix.Close(fd)
+	}
+	s.backings = nil
 	if s.arenaMem != nil {
 		unix.Munmap(s.arenaMem)
 		s.arenaMem, s.arena = nil, 0

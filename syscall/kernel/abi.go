@@ -112,6 +112,9 @@ type Control int
 const (
 	CtlReturn  Control = iota // the value goes to the result register
 	CtlRegsSet                // the handler set every register (sigreturn)
+	// CtlExec: the call prepared an execve (Task.Exec); the engine stops
+	// and Run replaces the program, delivering no signal to the old one.
+	CtlExec
 )
 
 // ControlHandler is a handler that can change its thread's flow.

@@ -18,14 +18,19 @@ import (
 	"xemu/syscall/abi"
 )
 
-// execve: a program of a guest architecture is run by xemu itself, re-executed
-// (by its descriptor: the same binary even if its file was replaced, and
-// found in a chroot without /proc, see selfexe.go) with the
-// options this one was started with, in this process (same pid, same
-// descriptors but the close-on-exec ones); a host program runs directly; a
-// #! script runs its interpreter as the kernel's binfmt_script does. Every
-// check that can fail is made before the point of no return, so a failing
-// execve returns its error to the guest as Linux does.
+// execve: a program of a guest architecture is run by this xemu, in this
+// process, as Linux's begin_new_exec replaces the program of the calling
+// process (inexec.go): a new address space and engine, the old ones freed.
+// Where that cannot be exact, xemu re-executes itself instead (by its
+// descriptor: the same binary even if its file was replaced, and found in a
+// chroot without /proc, see selfexe.go) with the options this one was
+// started with, in this process (same pid, same descriptors but the
+// close-on-exec ones): for a process that has had more than one thread, a
+// setuid or setgid program, and an xemu without a descriptor of its own
+// binary (binfmt_misc then starts the next one). A host program runs
+// directly; a #! script runs its interpreter as the kernel's binfmt_script
+// does. Every check that can fail is made before the point of no return, so
+// a failing execve returns its error to the guest as Linux does.
 
 // maxScriptNesting is BINPRM_MAX_RECURSION: a fifth #! level is ELOOP.
 const maxScriptNesting = loader.MaxScriptNesting
@@ -55,6 +60,9 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 	target, err := t.resolveExec(path, argv)
 	if err != nil {
 		return err
+	}
+	if t.canExecInProcess(target) {
+		return t.prepareExec(path, target, envp)
 	}
 	// A vfork child's writes are its parent's before the parent goes on.
 	t.P.vforkWriteBack()

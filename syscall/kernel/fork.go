@@ -413,7 +413,7 @@ func Resume(fd int) (Resumed, int, error) {
 	p.initThreads()
 	p.execOptions.Args = st.ExecArgs
 	p.stderrFD = st.StderrFD
-	p.setupMemFDs()
+	p.setupMemFDs(space)
 	// The guest's descriptors the fork child kept open across its exec are
 	// close-on-exec again, as the guest had them.
 	if err := restoreCloseOnExec(fd, st.DataBase-forkFDListSize); err != nil {
@@ -442,6 +442,7 @@ func Resume(fd int) (Resumed, int, error) {
 	if st.VforkFD > 0 {
 		unix.CloseOnExec(st.VforkFD)
 		p.Reserve(st.VforkFD)
+		p.vforkFD = st.VforkFD
 	}
 	if st.VforkMem > 0 {
 		unix.CloseOnExec(st.VforkMem)
@@ -481,15 +482,16 @@ func Resume(fd int) (Resumed, int, error) {
 	if p.Strace != nil {
 		t.tracef("--- forked from %d ---\n", unix.Getppid())
 	}
-	status, err := t.run(abi.CPU.ResumePC(e, e.PC()))
+	status, err := t.runPrograms(abi.CPU.ResumePC(e, e.PC()))
+	info.Program = p.ExePath // the last program's, after an execve
 	return info, status, err
 }
 
 // setupMemFDs keeps the descriptors behind shared memory out of the
 // guest's reach and its low numbers.
-func (p *Process) setupMemFDs() {
-	p.Mem.FDBase = hostFDBase
-	p.Mem.FDHook = func(fd int, open bool) {
+func (p *Process) setupMemFDs(space *mem.AddressSpace) {
+	space.FDBase = hostFDBase
+	space.FDHook = func(fd int, open bool) {
 		if open {
 			p.Reserve(fd)
 		} else {

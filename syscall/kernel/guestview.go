@@ -109,7 +109,9 @@ func (p *Process) answerGuestView(fd int, to *unix.SockaddrUnix, cred *unix.Ucre
 	var err error = unix.EACCES
 	file, ok := strings.CutSuffix(string(req), "\n")
 	if ok && GuestViewFile != nil && (cred.Uid == 0 || int(cred.Uid) == unix.Geteuid() || int(cred.Uid) == unix.Getuid()) {
+		p.execMu.RLock()
 		body, err = GuestViewFile(p, file)
+		p.execMu.RUnlock()
 	}
 	if err != nil || len(body) == 0 {
 		sendDatagram(fd, to, []byte{guestViewRefused})

@@ -50,7 +50,7 @@ func (p *Process) SetParentDeathSignal(sig int) error {
 
 func (p *Process) watchParent(ppid int) {
 	for {
-		watched := waitForExit(ppid)
+		watched := p.waitForExit(ppid)
 		// The pidfd can wake while threads of the parent are still going
 		// away, before we move to our new parent (forget_original_parent,
 		// at the exit of the thread we are the child of): wait for the
@@ -82,7 +82,7 @@ func (p *Process) watchParent(ppid int) {
 // be watched. A pid that is gone already counts as exited: the watch starts
 // with the parent getppid named during the prctl, alive then, so it died
 // since, as Linux would have signalled.
-func waitForExit(pid int) bool {
+func (p *Process) waitForExit(pid int) bool {
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err == unix.ESRCH {
 		return true
@@ -90,7 +90,14 @@ func waitForExit(pid int) bool {
 	if err != nil {
 		return false
 	}
-	defer unix.Close(fd)
+	// xemu's own, out of the guest's low descriptors (and safe from an
+	// execve's close-on-exec pass).
+	fd = highFD(fd)
+	p.Reserve(fd)
+	defer func() {
+		p.Unreserve(fd)
+		unix.Close(fd)
+	}()
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
 		if _, err := unix.Poll(fds, -1); err != unix.EINTR {

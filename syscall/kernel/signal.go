@@ -314,12 +314,30 @@ func (p *Process) Send(t *Task, si abi.SigInfo) {
 	// A signal that will kill the process kills it now, whatever its
 	// threads are doing (kernel/signal.c complete_signal, sig_fatal).
 	fatal := !blocked && p.actions[sig].Handler == abi.SIG_DFL && !stopSignals.Has(sig) && !ignoredByDefault(sig)
+	// A blocked signal still ends a wait for it (sigtimedwait, sigwait,
+	// a signalfd's read), which Linux unblocks for the wait.
+	var waiters []*Task
+	if blocked {
+		if t != nil {
+			waiters = append(waiters, t)
+		} else {
+			for _, o := range p.tasks {
+				waiters = append(waiters, o)
+			}
+		}
+	}
 	p.sigMu.Unlock()
 	if fatal {
 		p.die(unix.Signal(sig))
 	}
 	if target != nil && !blocked {
 		target.notifySignal()
+	}
+	for _, o := range waiters {
+		select {
+		case o.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -341,8 +359,12 @@ func (t *Task) notifySignal() {
 	case t.wake <- struct{}{}:
 	default:
 	}
-	if t.CPU != nil {
-		t.CPU.Interrupt()
+	// An execve on the thread replaces its engine under sigMu.
+	t.P.sigMu.Lock()
+	e := t.CPU
+	t.P.sigMu.Unlock()
+	if e != nil {
+		e.Interrupt()
 	}
 	if seq := t.hostCallSeq.Load(); seq&1 != 0 && t.hostTID != unix.Gettid() {
 		cpu.KickThread(t.hostTID)
@@ -828,20 +850,19 @@ func (p *Process) Thread(tid int) *Task {
 // mapSigTrampoline maps the page with the kernel's signal return code, which
 // a handler installed without SA_RESTORER returns through: ARM's [sigpage],
 // the sigreturn of arm64's vDSO.
-func (p *Process) mapSigTrampoline() error {
-	code := p.ABI.SigFrame.TrampolineCode()
-	a, err := p.Mem.Map(mem.MapRequest{Length: uint64(len(code)), Prot: mem.ProtRead | mem.ProtWrite, FD: -1, Name: "[sigpage]"})
+func mapSigTrampoline(space *mem.AddressSpace, a *ABI) (mem.GuestAddr, error) {
+	code := a.SigFrame.TrampolineCode()
+	at, err := space.Map(mem.MapRequest{Length: uint64(len(code)), Prot: mem.ProtRead | mem.ProtWrite, FD: -1, Name: "[sigpage]"})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if err := p.Mem.Write(a, code); err != nil {
-		return err
+	if err := space.Write(at, code); err != nil {
+		return 0, err
 	}
-	if err := p.Mem.Protect(a, uint64(len(code)), mem.ProtRead|mem.ProtExec); err != nil {
-		return err
+	if err := space.Protect(at, uint64(len(code)), mem.ProtRead|mem.ProtExec); err != nil {
+		return 0, err
 	}
-	p.sigTrampoline = a
-	return nil
+	return at, nil
 }
 
 // DieBySignal ends xemu with sig, so that its parent sees what it would

@@ -66,9 +66,25 @@ type Process struct {
 	// vforkMem, in a vfork child, is where the pages it writes go back to
 	// its parent when it executes or exits (fork.go vforkWriteBack).
 	vforkMem int
+	// vforkFD, in a vfork child, is the pipe whose closing releases the
+	// parent (Fork): at the child's execve or exit.
+	vforkFD int
 	// sigTrampoline is the page holding the kernel's signal return code
 	// (abi.SigFrameLayout.TrampolineCode).
 	sigTrampoline mem.GuestAddr
+	// noRandomize: xemu's --no-randomize, for every program of the process.
+	noRandomize bool
+	// execMu keeps other goroutines (the guest-view server) from seeing the
+	// process halfway through an execve: it is held while the program's
+	// memory, engine and identity are replaced.
+	execMu sync.RWMutex
+	// timers are the POSIX timers the guest created (host timers), which
+	// an execve deletes.
+	timersMu sync.Mutex
+	timers   map[int32]bool
+	// exitSignalSIGCHLD caches exitSignalIsSIGCHLD.
+	exitSignalOnce    sync.Once
+	exitSignalSIGCHLD bool
 }
 
 // Task is one guest thread: its CPU and per-thread kernel state.
@@ -100,6 +116,9 @@ type Task struct {
 	// faultDetail is what the frame of a pending fault signal records
 	// besides siginfo (AArch64 ESR, ARM trap number and error code).
 	faultDetail map[int]faultInfo
+	// exec is the execve the thread's call prepared, which Run carries out
+	// once the engine has stopped (exec.go).
+	exec *execPending
 }
 
 // newTask makes a thread of p running on the calling host thread.
@@ -153,11 +172,16 @@ type ExitError struct {
 	Status int
 	Signal unix.Signal
 	Why    string
+	// Program is the program that ran last (execve in the process
+	// replaces the one xemu started).
+	Program string
 }
 
 func (e *ExitError) Error() string { return e.Why }
 
-// Run loads and runs a guest program and returns its exit status.
+// Run loads and runs a guest program and returns its exit status. An
+// execve of a guest program that can be done in this process (exec.go) ends
+// the run loop with the next program prepared; Run installs it and goes on.
 func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error) {
 	// Unicorn's engine must stay on one OS thread.
 	runtime.LockOSThread()
@@ -168,26 +192,8 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 		}
 	}
 
-	space, err := mem.New(mem.Layout{Limit: mem.GuestAddr(abi.Limit), MinAddr: 0x10000, ArenaSize: abi.CPU.ArenaSize})
-	if err != nil {
-		return 0, fmt.Errorf("reserving guest memory: %w", err)
-	}
-	// Other threads may still run guest code as the process ends: their
-	// memory and engines stay until the exit (teardown), as they do when
-	// xemu exits right after (ExitAfter).
-	var p *Process
-	defer func() {
-		if !cfg.ExitAfter && (p == nil || !p.multi.Load()) {
-			space.Close()
-		}
-	}()
-	if abi.KernelPages != nil {
-		if err := abi.KernelPages(space); err != nil {
-			return 0, fmt.Errorf("mapping the kernel's pages: %w", err)
-		}
-	}
-	p = &Process{ABI: abi, Mem: space, FS: &guestfs.FS{Sysroot: cfg.Sysroot, Exe: cfg.Exe},
-		ExePath: f.Path, Argv: cfg.Argv, Strace: cfg.Strace, Limits: cfg.Limits}
+	p := &Process{FS: &guestfs.FS{Sysroot: cfg.Sysroot, Exe: cfg.Exe}, Strace: cfg.Strace, Limits: cfg.Limits,
+		noRandomize: cfg.NoRandomize}
 	p.initThreads()
 	if cfg.StraceFD > 0 {
 		p.Reserve(cfg.StraceFD)
@@ -198,7 +204,6 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 		p.Reserve(cfg.StderrFD)
 		p.stderrFD = cfg.StderrFD
 	}
-	p.setupMemFDs()
 	for _, fd := range runtimeFDs {
 		p.Reserve(fd)
 	}
@@ -206,46 +211,24 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	t := newTask(p)
 	t.mainThread = true
 	t.takeExecState(cfg.Mask, cfg.Ignored)
-	e, err := t.startEngine()
-	if err != nil {
-		return 0, err
-	}
-	defer func() {
-		if !cfg.ExitAfter && !p.multi.Load() {
-			e.Close()
-		}
-	}()
-	defer cpu.SetSignalTarget(nil)
-
-	target := abi.Target(e)
-	target.Randomize = !cfg.NoRandomize
-	p.HWCap, p.HWCap2 = target.HWCap, target.HWCap2
-	p.CPUID = target.CPUID
-	stack, err := loader.MapStack(space, target, false)
-	if err != nil {
-		return 0, fmt.Errorf("mapping the stack: %w", err)
-	}
-	img, err := loader.Load(space, target, f, interp)
+	pr := &program{f: f, interp: interp, abi: abi, argv: cfg.Argv, env: cfg.Env, execfn: cfg.Program, exe: cfg.Exe}
+	img, err := t.loadProgram(pr, !cfg.NoRandomize)
 	if err != nil {
 		return 0, err
 	}
 	// The image is mapped: the files' descriptors are not the guest's.
-	f.Close()
-	if interp != nil {
-		interp.Close()
-	}
-	if err := loader.BuildStack(space, target, stack, img, cfg.Argv, cfg.Env, cfg.Program); err != nil {
-		return 0, fmt.Errorf("building the initial stack: %w", err)
-	}
-	space.SetBrk(mem.GuestAddr(img.BrkStart))
-	p.Auxv = stack.Auxv
-	p.EnvStart, p.EnvEnd = mem.GuestAddr(stack.EnvStart), mem.GuestAddr(stack.EnvEnd)
-	if err := p.mapSigTrampoline(); err != nil {
-		return 0, fmt.Errorf("mapping the signal return page: %w", err)
-	}
-	// Limits the previous program set apply from here on (the program's
-	// own image is mapped whatever they say).
-	p.SyncMemoryRules()
+	pr.close()
+	t.install(img, pr)
+	// Other threads may still run guest code as the process ends: their
+	// memory and engines stay until the exit (teardown), as they do when
+	// xemu exits right after (ExitAfter).
+	defer func() {
+		if !cfg.ExitAfter && !p.multi.Load() {
+			t.CPU.Close()
+			p.Mem.Close()
+		}
+	}()
+	defer cpu.SetSignalTarget(nil)
 	if err := catchHostSignals(p); err != nil {
 		return 0, fmt.Errorf("catching signals: %w", err)
 	}
@@ -260,10 +243,22 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	if cpu.StartedBlocked() {
 		cpu.UnblockSignals()
 	}
-	if err := abi.StartThread(e, img.Entry, stack.SP); err != nil {
-		return 0, err
+	return t.runPrograms(img.entry)
+}
+
+// runPrograms runs the main thread from pc, through the execve calls done
+// in this process, until the process ends.
+func (t *Task) runPrograms(pc uint64) (int, error) {
+	for {
+		status, err := t.run(pc)
+		if t.exec == nil {
+			return status, err
+		}
+		var ok bool
+		if pc, ok = t.execPrepared(); !ok {
+			return t.exitResult()
+		}
 	}
-	return t.run(img.Entry)
 }
 
 // startEngine gives the task its CPU.
@@ -294,8 +289,16 @@ const threadCodeBuffer = 256 << 20
 
 // openEngine makes an engine over the process's memory for handler t.
 func (p *Process) openEngine(t *Task) (*cpu.Engine, error) {
-	abi := p.ABI
-	cfg := cpu.Config{Arch: abi.CPU, Space: p.Mem, Handler: t}
+	e, err := p.openEngineOn(t, p.ABI, p.Mem)
+	if err == nil {
+		p.Mem.SetObserver(p)
+	}
+	return e, err
+}
+
+// openEngineOn makes an engine of abi over space for handler t.
+func (p *Process) openEngineOn(t *Task, abi *ABI, space *mem.AddressSpace) (*cpu.Engine, error) {
+	cfg := cpu.Config{Arch: abi.CPU, Space: space, Handler: t}
 	if !t.mainThread {
 		// Another thread's engine translates the same program again, and
 		// its code buffer is address space reserved whether used or not: a
@@ -306,7 +309,6 @@ func (p *Process) openEngine(t *Task) (*cpu.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the CPU: %w", err)
 	}
-	p.Mem.SetObserver(p)
 	// Each call reads only the registers its arguments occupy; calls the
 	// table does not implement read them all, for --strace.
 	for _, nr := range abi.Numbers {
@@ -325,6 +327,9 @@ func (t *Task) run(pc uint64) (int, error) {
 		t.enterKernel()
 		if t.P.exited {
 			return t.exitResult()
+		}
+		if t.exec != nil {
+			return 0, nil // Run carries it out
 		}
 		if t.threadExited {
 			if !t.mainThread {
@@ -365,7 +370,7 @@ func (t *Task) exitResult() (int, error) {
 		if t.lastFault.sig == sig {
 			why = "guest " + t.lastFault.why
 		}
-		return 0, &ExitError{Signal: sig, Why: why}
+		return 0, &ExitError{Signal: sig, Why: why, Program: t.P.ExePath}
 	}
 	return t.P.exitStatus, nil
 }
@@ -509,6 +514,11 @@ func (t *Task) Syscall(e *cpu.Engine) {
 // syscallReturn puts the result in place and delivers what signals are due
 // on the way back to the guest: their handlers run next, as on Linux.
 func (t *Task) syscallReturn(e *cpu.Engine, r uint64, ctl Control, call *interruptedCall) {
+	if ctl == CtlExec {
+		e.SetSyscallResult(r)
+		e.RequestStop()
+		return
+	}
 	if ctl == CtlRegsSet {
 		e.KeepRegisters()
 	}
@@ -682,7 +692,10 @@ const (
 // SyncMemoryRules hands the address space what the guest's limits and
 // personality say about its memory: RLIMIT_AS and RLIMIT_DATA, checked when
 // a mapping grows, and READ_IMPLIES_EXEC.
-func (p *Process) SyncMemoryRules() {
+func (p *Process) SyncMemoryRules() { p.memoryRules(p.Mem) }
+
+// memoryRules applies the process's limits and personality to space.
+func (p *Process) memoryRules(space *mem.AddressSpace) {
 	l := mem.Limits{AS: mem.Unlimited, Data: mem.Unlimited}
 	if r := p.Limits[RlimitAS]; r != nil {
 		l.AS = r.Cur
@@ -690,8 +703,8 @@ func (p *Process) SyncMemoryRules() {
 	if r := p.Limits[RlimitData]; r != nil {
 		l.Data = r.Cur
 	}
-	p.Mem.SetLimits(l)
-	p.Mem.SetReadImpliesExec(p.Personality&ReadImpliesExec != 0)
+	space.SetLimits(l)
+	space.SetReadImpliesExec(p.Personality&ReadImpliesExec != 0)
 }
 
 // CheckFD refuses the emulator's own descriptors.

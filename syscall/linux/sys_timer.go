@@ -88,6 +88,7 @@ func timerCreate(t *kernel.Task, a kernel.Args) (uint64, error) {
 		unix.Syscall(unix.SYS_TIMER_DELETE, uintptr(id), 0, 0)
 		return 0, err
 	}
+	t.P.AddTimer(id)
 	return 0, nil
 }
 
@@ -122,5 +123,8 @@ func timerGetoverrun(t *kernel.Task, a kernel.Args) (uint64, error) {
 
 func timerDelete(t *kernel.Task, a kernel.Args) (uint64, error) {
 	_, _, e := unix.Syscall(unix.SYS_TIMER_DELETE, uintptr(a.Int(0)), 0, 0)
+	if e == 0 {
+		t.P.RemoveTimer(int32(a.Int(0)))
+	}
 	return 0, kernel.ErrOf(e)
 }

@@ -40,7 +40,10 @@ int main(int argc, char **argv) {
 		sigaddset(&usr1set, SIGUSR1);
 		sigprocmask(SIG_BLOCK, &usr1set, NULL);
 		signal(SIGUSR2, SIG_IGN);
-		raise(SIGUSR1);
+		// Process-directed, as the sender's: a standard signal is pending
+		// at most once per queue, and a thread-directed one (raise) would
+		// be a second instance, delivered once more.
+		kill(getpid(), SIGUSR1);
 		pid_t parent = getpid();
 		sender = fork();
 		if (sender == 0) {
