@@ -41,24 +41,8 @@ const codeBase = 0x400000
 // a data page area at 0x800000 (RW, 64 pages).
 func newMachine(t testing.TB, a *Arch, code []byte) (*Engine, *mem.AddressSpace, *testHandler) {
 	t.Helper()
-	// An engine must stay on one OS thread (Unicorn is not thread-agnostic).
-	runtime.LockOSThread()
-	t.Cleanup(runtime.UnlockOSThread)
-	limit := mem.GuestAddr(1 << 47)
-	if a.Bits == 32 {
-		limit = 0xffff0000
-	}
-	s, err := mem.New(mem.Layout{Limit: limit, MinAddr: 0x10000, ArenaSize: a.ArenaSize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
 	h := &testHandler{}
-	e, err := Open(Config{Arch: a, Space: s, Handler: h})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Close)
+	e, s := newSpaceEngine(t, a, h)
 	if _, err := s.Map(mem.MapRequest{Addr: codeBase, Length: uint64(len(code)), Prot: mem.ProtRead | mem.ProtWrite, Fixed: true, FD: -1}); err != nil {
 		t.Fatal(err)
 	}
@@ -97,4 +81,28 @@ loop:
 	if got := e.Reg(A64X(0)); got != 1001 {
 		t.Fatalf("x0 = %d, want 1001", got)
 	}
+}
+
+// newSpaceEngine makes an empty address space and an engine over it for
+// handler h, on this OS thread (Unicorn is not thread-agnostic), closed
+// when t ends.
+func newSpaceEngine(t testing.TB, a *Arch, h Handler) (*Engine, *mem.AddressSpace) {
+	t.Helper()
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread)
+	limit := mem.GuestAddr(1 << 47)
+	if a.Bits == 32 {
+		limit = 0xffff0000
+	}
+	s, err := mem.New(mem.Layout{Limit: limit, MinAddr: 0x10000, ArenaSize: a.ArenaSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	e, err := Open(Config{Arch: a, Space: s, Handler: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	return e, s
 }

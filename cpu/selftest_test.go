@@ -1,7 +1,6 @@
 package cpu
 
 import (
-	"runtime"
 	"sync"
 	"testing"
 
@@ -11,32 +10,17 @@ import (
 // TestSelfTestOnProgramEngine: the self-test run on the engine the program
 // then uses passes, and leaves nothing behind: no mapping, no register, no
 // hook, no translation (the program's own code at the address the test's
-// code had runs, not the test's), and the engine stays interruptible.
+// code had runs, not the test's).
 func TestSelfTestOnProgramEngine(t *testing.T) {
 	for _, a := range Arches {
 		t.Run(a.Name, func(t *testing.T) {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
 			// A new test in this process, as in a fresh xemu.
 			st := &archTests[a.id]
 			st.once = sync.Once{}
 			st.done.Store(false)
 			st.failures, st.took = nil, 0
-			limit := mem.GuestAddr(1 << 47)
-			if a.Bits == 32 {
-				limit = 0xffff0000
-			}
-			s, err := mem.New(mem.Layout{Limit: limit, MinAddr: 0x10000, ArenaSize: a.ArenaSize})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
 			h := &testHandler{}
-			e, err := Open(Config{Arch: a, Space: s, Handler: h})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
+			e, s := newSpaceEngine(t, a, h)
 			var before Regs
 			e.SaveRegs(&before)
 			e.SelfTest()
