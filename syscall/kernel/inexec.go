@@ -115,8 +115,6 @@ func (t *Task) prepareExec(path string, target execTarget, envp []string) error 
 			return unix.ELIBBAD
 		}
 	}
-	// Another architecture's self-test runs while the call returns.
-	a.CPU.StartSelfTest()
 	t.exec = &execPending{prog: pr, path: path}
 	return nil
 }

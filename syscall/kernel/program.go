@@ -72,6 +72,9 @@ func (t *Task) loadProgram(pr *program, randomize bool) (*image, error) {
 	if img.cpu, err = p.openEngineOn(t, abi, space); err != nil {
 		return nil, err
 	}
+	// On this engine, before it runs the program or anything is mapped
+	// where the test maps its pages, and before signals can stop it.
+	img.cpu.SelfTest()
 	target := abi.Target(img.cpu)
 	target.Randomize = randomize
 	img.hwcap, img.hwcap2, img.cpuid = target.HWCap, target.HWCap2, target.CPUID

@@ -269,8 +269,8 @@ func (t *Task) startEngine() (*cpu.Engine, error) {
 	}
 	t.CPU = e
 	if t.mainThread {
-		// On this engine, before it runs the program and before signals
-		// can stop it (the test stops it itself).
+		// A fork child's: its memory is there, so the test (if it was
+		// not adopted) takes an engine of its own.
 		e.SelfTest()
 	}
 	if t.P.multi.Load() {
