@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 	"sync"
@@ -239,15 +238,11 @@ func canAnswer(pid int) bool {
 // hostState is the state letter of host process pid (the third field of
 // /proc/PID/stat), 0 if there is no such process.
 func hostState(pid int) byte {
-	b, err := ReadHostProc(strconv.Itoa(pid) + "/stat")
-	if err != nil {
+	f := hostStatFields(strconv.Itoa(pid))
+	if len(f) == 0 {
 		return 0
 	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) {
-		return 0
-	}
-	return b[i+2]
+	return f[0][0]
 }
 
 var selfExe struct {

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"bytes"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -53,16 +52,8 @@ func (t *Task) canExecInProcess(target execTarget) bool {
 // execve can do for xemu's process.
 func (p *Process) exitSignalIsSIGCHLD() bool {
 	p.exitSignalOnce.Do(func() {
-		b, err := ReadHostProc("self/stat")
-		if err != nil {
-			return
-		}
-		// Field 38 (exit_signal), counted after the ")" that ends comm.
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			return
-		}
-		f := strings.Fields(string(b[i+1:]))
+		// Field 38, exit_signal.
+		f := hostStatFields("self")
 		p.exitSignalSIGCHLD = len(f) > 35 && f[35] == strconv.Itoa(int(unix.SIGCHLD))
 	})
 	return p.exitSignalSIGCHLD

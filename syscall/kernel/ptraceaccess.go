@@ -119,19 +119,11 @@ func descends(pid, ancestor int, parent func(int) int) bool {
 // hostParent is the parent of host process pid (the fourth field of
 // /proc/PID/stat), 0 if unknown.
 func hostParent(pid int) int {
-	b, err := ReadHostProc(strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0
-	}
-	f := bytes.Fields(b[i+1:])
+	f := hostStatFields(strconv.Itoa(pid))
 	if len(f) < 2 {
 		return 0
 	}
-	n, err := strconv.Atoi(string(f[1]))
+	n, err := strconv.Atoi(f[1])
 	if err != nil {
 		return 0
 	}

@@ -1,9 +1,11 @@
 package kernel
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 	"unsafe"
 
@@ -141,6 +143,21 @@ func OpenHostProc(name string) (*os.File, error) {
 		return nil, &os.PathError{Op: "open", Path: "/proc/" + name, Err: err}
 	}
 	return os.NewFile(uintptr(fd), "/proc/"+name), nil
+}
+
+// hostStatFields is the fields of the host's /proc/PID/stat (pid a number
+// or "self") after the ")" that ends comm, whatever comm holds: the state
+// (field 3) first. nil if it cannot be read.
+func hostStatFields(pid string) []string {
+	b, err := ReadHostProc(pid + "/stat")
+	if err != nil {
+		return nil
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(b[i+1:]))
 }
 
 // ReadHostProc reads a file of the host's /proc (see OpenHostProc).
