@@ -30,6 +30,7 @@ var DefaultBootDirs = []string{"/run/binfmt.d", "/usr/local/lib/binfmt.d", "/usr
 
 const (
 	overrideHead = "# Written by xemu binfmt install --persistent --replace in place of "
+	overrideWhy  = "# so that what it registered for programs xemu runs does not come back at boot; xemu binfmt uninstall puts it back."
 	keptPrefix   = "#xemu-kept "
 	asideSuffix  = ".xemu-replaced"
 )
@@ -81,7 +82,7 @@ func parseOverride(text string) (*override, bool) {
 		if k, ok := strings.CutPrefix(l, keptPrefix); ok {
 			arch, line, _ := strings.Cut(k, " ")
 			o.kept = append(o.kept, [2]string{arch, line})
-		} else {
+		} else if l != overrideWhy {
 			o.rest = append(o.rest, l)
 		}
 	}
@@ -91,14 +92,12 @@ func parseOverride(text string) (*override, bool) {
 func (o *override) text() string {
 	var b strings.Builder
 	b.WriteString(overrideHead + o.original + "\n")
-	b.WriteString("# so that what it registered for programs xemu runs does not come back at boot; xemu binfmt uninstall puts it back.\n")
+	b.WriteString(overrideWhy + "\n")
 	for _, k := range o.kept {
 		b.WriteString(keptPrefix + k[0] + " " + k[1] + "\n")
 	}
 	for _, l := range o.rest {
-		if !strings.HasPrefix(l, "# so that what it registered") {
-			b.WriteString(l + "\n")
-		}
+		b.WriteString(l + "\n")
 	}
 	return b.String()
 }
