@@ -4,7 +4,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -306,4 +308,81 @@ int64_t xemu_fork(const xemu_fork_req *r) {
 void xemu_unblock_signals(void) {
   uint64_t none = 0;
   sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, 8, 0, 0);
+}
+
+// Used in the calling process itself (a fork through a zygote, whose guest
+// is single-threaded and stopped in the system call): saves the ranges into
+// memfd as a fork child would.
+int64_t xemu_save_ranges(const xemu_snap_range *ranges, int32_t n, int32_t memfd, int32_t proc_fd) {
+  int pagemap = -1;
+  if (proc_fd >= 0) {
+    pagemap = (int)sys(SYS_openat, proc_fd, (long)"self/pagemap", O_RDONLY | O_CLOEXEC, 0, 0, 0);
+    if (pagemap < 0)
+      return -errno;
+  }
+  saver sv;
+  saver_open(&sv, memfd);
+  int64_t ret = 0;
+  for (int i = 0; i < n && ret == 0; i++)
+    if (save_range(pagemap, &sv, &ranges[i]) < 0)
+      ret = errno ? -errno : -EIO;
+  saver_close(&sv);
+  if (pagemap >= 0)
+    sys(SYS_close, pagemap, 0, 0, 0, 0, 0);
+  return ret;
+}
+
+typedef struct spawn_args {
+  const xemu_spawn_req *r;
+  int err;
+} spawn_args;
+
+// spawn_child runs on its own stack in the caller's memory (CLONE_VM) until
+// its exec: raw system calls only, every signal blocked.
+static int spawn_child(void *arg) {
+  spawn_args *a = arg;
+  const xemu_spawn_req *r = a->r;
+  for (int fd = 0; fd < 3; fd++)
+    if (sys(SYS_dup3, r->null_fd, fd, 0, 0, 0, 0) < 0)
+      goto fail;
+  // Nothing of the caller's stays open in the new program but keep_fd, at
+  // keep_at: a guest descriptor held there would keep a pipe from ever
+  // reaching end of file.
+  if (sys(SYS_dup3, r->keep_fd, r->keep_at, O_CLOEXEC, 0, 0, 0) < 0)
+    goto fail;
+  if (sys(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */, 0, 0, 0) < 0)
+    goto fail;
+  if (sys(SYS_fcntl, r->keep_at, F_SETFD, 0, 0, 0, 0) < 0)
+    goto fail;
+  sys(SYS_execveat, r->exe_fd, (long)"", (long)r->argv, (long)r->envp, AT_EMPTY_PATH, 0);
+fail:
+  a->err = errno ? errno : EIO;
+  sys(SYS_exit, 127, 0, 0, 0, 0, 0);
+  return 0;
+}
+
+int64_t xemu_spawn(const xemu_spawn_req *r) {
+  enum { STACK = 64 << 10 };
+  char *stack = malloc(STACK);
+  if (stack == NULL)
+    return -ENOMEM;
+  spawn_args a = {r, 0};
+  uint64_t all = ~0ULL, old = 0;
+  sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
+  // CLONE_VFORK: this thread waits until the child has executed, so a.err
+  // is final when clone returns, and no page of this process is copied.
+  int pid = clone(spawn_child, stack + STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+  int err = errno;
+  sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
+  free(stack);
+  if (pid < 0)
+    return -err;
+  if (a.err != 0) {
+    // The child ran and failed: it is a zombie to reap.
+    int status;
+    while (sys(SYS_wait4, pid, (long)&status, 0, 0, 0, 0) < 0 && errno == EINTR)
+      ;
+    return -a.err;
+  }
+  return pid;
 }

@@ -122,3 +122,45 @@ func freeCStrings(arr **C.char) {
 	}
 	C.free(unsafe.Pointer(arr))
 }
+
+// SaveRanges saves the ranges into memfd from this process, as a fork
+// child saves them from its copy: only where nothing else can write guest
+// memory meanwhile (a single-threaded guest, stopped in its fork).
+func SaveRanges(ranges []SnapRange, memfd, procFD int) error {
+	if len(ranges) == 0 {
+		return nil
+	}
+	buf := C.malloc(C.size_t(len(ranges)) * C.sizeof_xemu_snap_range)
+	defer C.free(buf)
+	rs := unsafe.Slice((*C.xemu_snap_range)(buf), len(ranges))
+	for i, s := range ranges {
+		rs[i] = C.xemu_snap_range{host: C.uint64_t(s.Host), len: C.uint64_t(s.Len), off: C.uint64_t(s.Off), mode: C.int32_t(s.Mode)}
+	}
+	if r := int64(C.xemu_save_ranges((*C.xemu_snap_range)(buf), C.int32_t(len(ranges)), C.int32_t(memfd), C.int32_t(procFD))); r < 0 {
+		return unix.Errno(-r)
+	}
+	return nil
+}
+
+// Spawn starts the binary exeFD with argv and env as a child of this
+// process that inherits none of its descriptors but keepFD (as keepAt) and
+// /dev/null (nullFD) as 0, 1 and 2, with every signal blocked. It copies no
+// memory of this process (vfork), so it is cheap from any thread.
+func Spawn(exeFD int, argv, env []string, keepFD, keepAt, nullFD int) (int, error) {
+	cargv := cStrings(argv)
+	defer freeCStrings(cargv)
+	cenv := cStrings(env)
+	defer freeCStrings(cenv)
+	req := (*C.xemu_spawn_req)(C.malloc(C.sizeof_xemu_spawn_req))
+	defer C.free(unsafe.Pointer(req))
+	*req = C.xemu_spawn_req{
+		exe_fd: C.int32_t(exeFD), null_fd: C.int32_t(nullFD),
+		keep_fd: C.int32_t(keepFD), keep_at: C.int32_t(keepAt),
+		argv: cargv, envp: cenv,
+	}
+	pid := int64(C.xemu_spawn(req))
+	if pid < 0 {
+		return 0, unix.Errno(-pid)
+	}
+	return int(pid), nil
+}

@@ -50,6 +50,22 @@ typedef struct xemu_fork_req {
 
 // Returns the child's pid in the parent, or -errno. The child never returns.
 int64_t xemu_fork(const xemu_fork_req *r);
+// Saves the ranges into memfd from the calling process (0 or -errno).
+int64_t xemu_save_ranges(const xemu_snap_range *ranges, int32_t n, int32_t memfd, int32_t proc_fd);
+
+typedef struct xemu_spawn_req {
+  int32_t exe_fd;  // the binary, executed with execveat(AT_EMPTY_PATH)
+  int32_t null_fd; // what the new program gets as 0, 1 and 2
+  int32_t keep_fd; // the one descriptor it inherits, as keep_at
+  int32_t keep_at;
+  char *const *argv;
+  char *const *envp;
+} xemu_spawn_req;
+
+// Starts a program that inherits no descriptor of the caller's but
+// keep_fd, and no copy of its memory (CLONE_VM|CLONE_VFORK). Returns its
+// pid or -errno.
+int64_t xemu_spawn(const xemu_spawn_req *r);
 // Unblocks every signal of the calling thread (a fork child starts with all
 // of them blocked, so none is lost before its handlers are in place).
 void xemu_unblock_signals(void);

@@ -25,6 +25,7 @@ type (
 var (
 	Run         = kernel.Run
 	Resume      = kernel.Resume
+	ZygoteMain  = kernel.ZygoteMain
 	ForMachine  = kernel.ForMachine
 	PrepareHost = kernel.PrepareHost
 	DieBySignal = kernel.DieBySignal

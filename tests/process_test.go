@@ -79,3 +79,30 @@ func TestExecOtherArch(t *testing.T) {
 		}
 	}
 }
+
+// A guest that forks again and again gets its later children from zygotes
+// (syscall/kernel/zygote.go), each with the state of its own fork, and a
+// wait for any child fails at once when only a zygote is left: the guest
+// program checks that (and passes under qemu-user too, in
+// TestGuestPrograms); here the strace log shows the zygotes were used.
+func TestForkThroughZygote(t *testing.T) {
+	src := filepath.Join(root, "tests", "guest", "zygote.c")
+	for _, a := range []guestArch{aarch64, armhfThumb} {
+		prog := compile(t, a, src, "static")
+		log := filepath.Join(t.TempDir(), "strace.log")
+		x := runCmd(t, t.TempDir(), "", testEnv, xemu(t), "--strace-file", log, prog)
+		if x.Exit != 0 {
+			t.Errorf("%s: exit %d\n%s%s", a.Name, x.Exit, x.Stdout, x.Stderr)
+		}
+		b, err := os.ReadFile(log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Six forks: the first starts the first zygote, which the second
+		// waits for if it must (up to a second: a loaded machine may make
+		// one late), and so on.
+		if n := strings.Count(string(b), "is a zygote ---"); n < 4 {
+			t.Errorf("%s: %d of 6 forks through a zygote, want 5", a.Name, n)
+		}
+	}
+}

@@ -89,6 +89,8 @@ type options struct {
 	// (AT_EXECFD), or -1.
 	execFD     int
 	selfTested []string
+	// A zygote's socket, its parent, and the machine to get ready for.
+	zygote, zygoteParent, zygoteMachine int
 }
 
 // The guest runs on the main thread, so that its thread ID is its process ID
@@ -145,6 +147,15 @@ func run(args []string, stderr io.Writer) int {
 	if o.forkState > 0 {
 		return resumeFork(o.forkState, stderr)
 	}
+	if o.zygote > 0 {
+		info, status, err := syscall.ZygoteMain(o.zygote, o.zygoteParent, o.zygoteMachine)
+		if info.Stderr != nil {
+			stderr = info.Stderr
+		} else if err != nil {
+			return exitInternal // nobody to tell: the parent falls back
+		}
+		return guestEnded(info.Program, status, err, stderr)
+	}
 	if len(rest) == 0 {
 		fmt.Fprintf(stderr, "xemu: no program given; usage: xemu [options] PROGRAM [ARGS...]\n")
 		return exitUsage
@@ -181,7 +192,10 @@ func hiddenFlags(fs *pflag.FlagSet, o *options) {
 	fs.IntVar(&o.forkState, "fork-state", 0, "continue a forked guest process from descriptor `N` (internal)")
 	fs.StringVar(&o.selfFDs, "self-fds", "", "descriptors of xemu's binary, /proc and the program (internal)")
 	fs.StringSliceVar(&o.selfTested, "self-tested", nil, "CPU self-tests that passed in the xemu that executed this one (internal)")
-	for _, name := range []string{"exec-state", "execfn", "strace-fd", "fork-state", "self-fds", "self-tested"} {
+	fs.IntVar(&o.zygote, "zygote", 0, "wait on socket `N` to become a guest's fork child (internal)")
+	fs.IntVar(&o.zygoteParent, "zygote-parent", 0, "the zygote's parent `PID` (internal)")
+	fs.IntVar(&o.zygoteMachine, "zygote-machine", 0, "the ELF machine the zygote gets ready for (internal)")
+	for _, name := range []string{"exec-state", "execfn", "strace-fd", "fork-state", "self-fds", "self-tested", "zygote", "zygote-parent", "zygote-machine"} {
 		fs.MarkHidden(name)
 	}
 }

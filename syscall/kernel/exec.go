@@ -186,6 +186,8 @@ func (t *Task) execHost(path string, argv, envp []string, native bool) error {
 	// guest ignores stay ignored for a native program, as for a guest one.
 	// The guest's parent-death signal goes to the host for the exec (see
 	// pdeath.go) and comes back if the exec fails.
+	// The zygote would be a child the next program did not make.
+	p.DropZygote(false)
 	undo := handOverParentDeathSignal()
 	undoSignals := t.handOverSignals(native)
 	var err error

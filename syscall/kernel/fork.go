@@ -274,9 +274,39 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 	if f, ok := p.Strace.(*os.File); ok {
 		f.Sync()
 	}
-	pid, err := cpu.Fork(&req)
-	if err != nil {
-		return 0, err
+	if c.Flags&CLONE_PARENT == 0 {
+		p.zygoteBeforeFork()
+	}
+	pid := 0
+	if z := p.takeZygote(c); z != nil {
+		// The memory is saved here, with the guest stopped in its call, and
+		// the zygote becomes the child.
+		err := cpu.SaveRanges(req.Ranges, memfd, hostSelf.Proc)
+		if err == nil {
+			pid, err = p.handOff(z, memfd, req.Keep, req.Skip)
+		}
+		if err != nil {
+			if p.Strace != nil {
+				t.tracef("--- fork: the zygote failed (%v) ---\n", err)
+			}
+			p.putBack(z)
+			z.kill()
+			pid = 0
+		} else {
+			z.close()
+			if p.Strace != nil {
+				t.tracef("--- fork: child %d is a zygote ---\n", pid)
+			}
+		}
+	}
+	if pid == 0 {
+		if pid, err = cpu.Fork(&req); err != nil {
+			return 0, err
+		}
+	}
+	if c.Flags&CLONE_PARENT == 0 {
+		p.forkedChild(pid)
+		p.startZygoteAfterFork()
 	}
 	if c.Flags&CLONE_PARENT_SETTID != 0 {
 		t.writeU32(c.ParentTID, uint32(pid))

@@ -178,6 +178,11 @@ func (p *Process) syncChildReapingLocked() {
 		if cpu.SetChildReaping(mode) == nil {
 			p.childReaping = mode
 		}
+		if mode&(cpu.ChildrenIgnored|cpu.ChildrenNoWait) != 0 {
+			// A wait would block for the zygote once the kernel has reaped
+			// the rest (zygote.go). Not here: the caller holds sigMu.
+			go p.DropZygote(false)
+		}
 	}
 }
 
@@ -811,6 +816,9 @@ func (p *Process) drainHostSignals() {
 			return
 		}
 		si := abi.UnmarshalSigInfo(hs.Info[:], 64)
+		if si.Signo == abi.SIGCHLD && si.Code > 0 && p.zygoteSignal(int(si.Pid), si.Code) {
+			continue
+		}
 		var target *Task
 		p.sigMu.Lock()
 		// SA_NOCLDSTOP: a child's stop or continuation sends no SIGCHLD.

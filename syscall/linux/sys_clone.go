@@ -127,9 +127,20 @@ func wait4(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a.Addr(3) != 0 {
 		rup = &ru
 	}
-	pid, err := unix.Wait4(a.Int(0), &status, a.Int(2), rup)
-	if err != nil {
-		return 0, err
+	var pid int
+	for {
+		// A zygote (kernel/zygote.go) is a child the guest did not make.
+		if a.Int(0) == -1 && t.P.WaitAnyBlocked() {
+			return 0, unix.ECHILD
+		}
+		var err error
+		pid, err = unix.Wait4(a.Int(0), &status, a.Int(2), rup)
+		if err != nil {
+			return 0, err
+		}
+		if !t.P.WaitResult(pid, status.Exited() || status.Signaled()) {
+			break
+		}
 	}
 	if pid > 0 {
 		t.TakeHostSignals()
@@ -157,9 +168,21 @@ func waitid(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a.Addr(4) != 0 {
 		rup = uintptr(unsafe.Pointer(&ru))
 	}
-	_, _, e := unix.Syscall6(unix.SYS_WAITID, uintptr(a.Int(0)), uintptr(a.Int(1)), uintptr(unsafe.Pointer(&info[0])), uintptr(a.Int(3)), rup, 0)
-	if e != 0 {
-		return 0, e
+	for {
+		if a.Int(0) == unix.P_ALL && t.P.WaitAnyBlocked() {
+			return 0, unix.ECHILD
+		}
+		_, _, e := unix.Syscall6(unix.SYS_WAITID, uintptr(a.Int(0)), uintptr(a.Int(1)), uintptr(unsafe.Pointer(&info[0])), uintptr(a.Int(3)), rup, 0)
+		if e != 0 {
+			return 0, e
+		}
+		pid := int(int32(binary.LittleEndian.Uint32(info[16:])))
+		code := int32(binary.LittleEndian.Uint32(info[8:]))
+		reaped := a.Int(3)&unix.WNOWAIT == 0 && (code == abi.CLD_EXITED || code == abi.CLD_KILLED || code == abi.CLD_DUMPED)
+		if !t.P.WaitResult(pid, reaped) {
+			break
+		}
+		info = [128]byte{}
 	}
 	t.TakeHostSignals()
 	if a.Addr(2) != 0 {

@@ -415,8 +415,16 @@ func prctl(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, t.P.SetParentDeathSignal(int(a.U64(1)))
 	case prGetPdeathsig:
 		return 0, t.PutU32(a.Addr(1), uint32(kernel.ParentDeathSignal()))
+	case prSetChildSubreaper:
+		// Orphans would come to this process: children a zygote could not
+		// be told apart from (kernel/zygote.go).
+		if a.U64(1) != 0 {
+			t.P.DropZygote(true)
+		}
+		r, _, e := unix.Syscall6(unix.SYS_PRCTL, uintptr(opt), uintptr(a[1]), uintptr(a[2]), uintptr(a[3]), uintptr(a[4]), 0)
+		return uint64(r), kernel.ErrOf(e)
 	case prGetDumpable, prSetDumpable, prGetSeccomp, prCapbsetRead,
-		prSetChildSubreaper, prSetNoNewPrivs, prGetNoNewPrivs, prSetTHPDisable, prGetTHPDisable:
+		prSetNoNewPrivs, prGetNoNewPrivs, prSetTHPDisable, prGetTHPDisable:
 		r, _, e := unix.Syscall6(unix.SYS_PRCTL, uintptr(opt), uintptr(a[1]), uintptr(a[2]), uintptr(a[3]), uintptr(a[4]), 0)
 		return uint64(r), kernel.ErrOf(e)
 	case prGetChildSubreaper:
