@@ -31,8 +31,25 @@ type execPending struct {
 	path string // as the guest named it (the new comm)
 }
 
-// personality(2) flag (include/uapi/linux/personality.h).
-const addrNoRandomize = 0x0040000
+// personality(2) flags (include/uapi/linux/personality.h).
+const (
+	addrNoRandomize  = 0x0040000
+	addrCompatLayout = 0x0200000
+	mmapPageZero     = 0x0100000
+	// perClearOnSetID are the flags an execve that changes credentials
+	// clears.
+	perClearOnSetID = ReadImpliesExec | addrNoRandomize | addrCompatLayout | mmapPageZero
+)
+
+// execPersonality is the personality a program of abi starts with, the
+// caller's being per: SET_PERSONALITY, where arm64 clears READ_IMPLIES_EXEC
+// for a 64-bit program and the other flags stay.
+func execPersonality(per uint32, abi *ABI) uint32 {
+	if abi.Class == 64 {
+		per &^= ReadImpliesExec
+	}
+	return per
+}
 
 // canExecInProcess: the execve of target can be done in this process
 // exactly. Not for a process that has had other threads (their engines and
@@ -132,12 +149,7 @@ func (t *Task) execPrepared() (pc uint64, ok bool) {
 	t.exec = nil
 	p := t.P
 	old := t.CPU
-	// SET_PERSONALITY: arm64 clears READ_IMPLIES_EXEC for a 64-bit
-	// program; the other flags stay.
-	personality := p.Personality
-	if x.prog.abi.Class == 64 {
-		personality &^= ReadImpliesExec
-	}
+	personality := execPersonality(p.Personality, x.prog.abi)
 	kept := p.Personality
 	p.Personality = personality // for loadProgram's memory rules
 	img, err := t.loadProgram(x.prog, !p.noRandomize && personality&addrNoRandomize == 0)

@@ -155,6 +155,8 @@ type Config struct {
 	// RLIMIT_DATA, RLIMIT_STACK) as an execve hands them over; nil: the
 	// defaults.
 	Limits map[int]*Rlimit
+	// Personality is the personality(2) an execve hands over.
+	Personality uint32
 	// NoRandomize disables address-space randomization (setarch -R).
 	NoRandomize bool
 	// ExitAfter: the caller ends the host process as soon as Run returns,
@@ -212,7 +214,8 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	t.mainThread = true
 	t.takeExecState(cfg.Mask, cfg.Ignored)
 	pr := &program{f: f, interp: interp, abi: abi, argv: cfg.Argv, env: cfg.Env, execfn: cfg.Program, exe: cfg.Exe}
-	img, err := t.loadProgram(pr, !cfg.NoRandomize)
+	p.Personality = execPersonality(cfg.Personality, abi)
+	img, err := t.loadProgram(pr, !cfg.NoRandomize && p.Personality&addrNoRandomize == 0)
 	if err != nil {
 		return 0, err
 	}
