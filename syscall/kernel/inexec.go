@@ -189,6 +189,10 @@ func (t *Task) execPrepared() (pc uint64, ok bool) {
 	oldSpace.Close()
 	p.Personality = personality
 	p.execMu.Unlock()
+	// membarrier_exec_mmap: the new memory has no registrations; the
+	// host's stay, made for the process, and the guest's record says
+	// which it may use.
+	p.membarrier.Store(0)
 	t.codeMu.Lock()
 	t.staleCode = nil
 	t.codeMu.Unlock()

@@ -52,8 +52,12 @@ type Process struct {
 
 	Personality uint32
 	Limits      map[int]*Rlimit
-	exitStatus  int
-	exited      bool
+	// membarrier is the guest's membarrier registrations, as the
+	// MEMBARRIER_CMD_REGISTER_* bits: the host's, made for this process,
+	// outlive an execve in it, which Linux's do not (membarrier_exec_mmap).
+	membarrier atomic.Uint32
+	exitStatus int
+	exited     bool
 
 	signalState
 	processThreads
@@ -696,6 +700,14 @@ const (
 // personality say about its memory: RLIMIT_AS and RLIMIT_DATA, checked when
 // a mapping grows, and READ_IMPLIES_EXEC.
 func (p *Process) SyncMemoryRules() { p.memoryRules(p.Mem) }
+
+// MembarrierRegistrations are the guest's membarrier registrations for its
+// current program, as MEMBARRIER_CMD_REGISTER_* bits.
+func (p *Process) MembarrierRegistrations() uint32 { return p.membarrier.Load() }
+
+// RegisterMembarrier records a registration (a MEMBARRIER_CMD_REGISTER_*
+// command) the host accepted.
+func (p *Process) RegisterMembarrier(cmd uint32) { p.membarrier.Or(cmd) }
 
 // memoryRules applies the process's limits and personality to space.
 func (p *Process) memoryRules(space *mem.AddressSpace) {
