@@ -363,9 +363,9 @@ func (p *Process) guestFDs() []int {
 }
 
 // pruneSpecial forgets the special files no descriptor in open names any
-// more, and those whose meaning was the old program's memory (/proc/self/mem
-// and pagemap, which Linux ties to the memory they were opened on): those
-// descriptors stay what they are on the host, empty memory files.
+// more, and marks Gone those whose meaning was the old program's memory
+// (/proc/self/mem and pagemap, which Linux ties to the memory they were
+// opened on; another process's stay its).
 func (p *Process) pruneSpecial(open []int) {
 	if p.special.n.Load() == 0 {
 		return
@@ -379,11 +379,15 @@ func (p *Process) pruneSpecial(open []int) {
 	var gone []*SignalFD
 	p.special.mu.Lock()
 	for key, f := range p.special.byKey {
-		if live[key] && !f.GuestMem && !f.Pagemap {
+		if live[key] {
+			if (f.GuestMem || f.Pagemap) && f.OtherPID == 0 {
+				f.Gone = true
+				p.special.byKey[key] = f
+			}
 			continue
 		}
 		delete(p.special.byKey, key)
-		if f.SignalFD != nil && !live[key] {
+		if f.SignalFD != nil {
 			gone = append(gone, f.SignalFD)
 		}
 	}

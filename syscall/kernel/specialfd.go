@@ -20,6 +20,10 @@ type SpecialFile struct {
 	// OtherPID: the mem or pagemap is of the xemu running as OtherPID
 	// (othermem.go); 0 for this process's own.
 	OtherPID int
+	// Gone: the mem or pagemap is of this process's memory as it was
+	// before an execve replaced it. Linux's file holds that mm, whose
+	// users are gone: mem_rw and pagemap_read move nothing and return 0.
+	Gone bool
 	// CommTID: /proc/PID/comm (or task/TID/comm) open for writing: a
 	// write names thread CommTID.
 	CommTID int
