@@ -370,41 +370,17 @@ func (p *Process) pruneSpecial(open []int) {
 	if p.special.n.Load() == 0 {
 		return
 	}
-	live := map[fileKey]bool{}
-	for _, fd := range open {
-		if key, ok := keyOf(fd); ok {
-			live[key] = true
-		}
-	}
-	var gone []*SignalFD
+	live := liveKeys(open)
 	p.special.mu.Lock()
 	for key, f := range p.special.byKey {
-		if live[key] {
-			if (f.GuestMem || f.Pagemap) && f.OtherPID == 0 {
-				f.Gone = true
-				p.special.byKey[key] = f
-			}
-			continue
-		}
-		delete(p.special.byKey, key)
-		if f.SignalFD != nil {
-			gone = append(gone, f.SignalFD)
+		if live[key] && (f.GuestMem || f.Pagemap) && f.OtherPID == 0 {
+			f.Gone = true
+			p.special.byKey[key] = f
 		}
 	}
-	p.special.n.Store(int32(len(p.special.byKey)))
+	gone := p.forgetSpecialLocked(live, nil)
 	p.special.mu.Unlock()
-	if len(gone) == 0 {
-		return
-	}
-	p.sigMu.Lock()
-	p.signalFDs = slices.DeleteFunc(p.signalFDs, func(s *SignalFD) bool { return slices.Contains(gone, s) })
-	p.sigMu.Unlock()
-	for _, s := range gone {
-		for _, fd := range []int{s.r, s.w} {
-			p.Unreserve(fd)
-			unix.Close(fd)
-		}
-	}
+	p.closeSignalFDs(gone)
 }
 
 // resetDumpable is setup_new_exec's: a process whose real and effective
