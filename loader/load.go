@@ -52,8 +52,11 @@ func (f *File) FD() int { return f.fd }
 // ErrNotFound means the file does not exist.
 var ErrNotFound = errors.New("no such file")
 
-// Open opens and parses an ELF file. Its descriptor is placed high and
-// close-on-exec, out of the guest's way.
+// Open opens and parses an ELF file. Its descriptor is close-on-exec and
+// takes the lowest free number, as any open does: the guest never meets it,
+// since xemu closes the file once the image is loaded, before guest code runs
+// (the first program, or the next one of an execve in the process), and
+// duplicates high what must outlive that (kernel.KeepProgram).
 func Open(guestPath, hostPath string) (*File, error) {
 	// O_NONBLOCK: a FIFO named as a program must not block the open (it is
 	// refused below, as may_open refuses to execute one).

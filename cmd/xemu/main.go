@@ -324,11 +324,11 @@ func runProgram(o options, args []string, stderr io.Writer) int {
 		cfg.Program = o.execFn
 	}
 	if o.execState != "" {
-		mask, ignored, limits, err := syscall.ParseExecState(o.execState)
+		st, err := syscall.ParseExecState(o.execState)
 		if err != nil {
 			return fail(exitUsage, "--exec-state %q: %v", o.execState, err)
 		}
-		cfg.Mask, cfg.Ignored, cfg.Limits = mask, ignored, limits
+		cfg.Mask, cfg.Ignored, cfg.Limits, cfg.Personality = st.Mask, st.Ignored, st.Limits, st.Personality
 	}
 	// What a re-executed xemu needs to run the guest's next program alike.
 	if o.sysroot != "" {

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -86,8 +87,8 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 		}
 	}
 	p.sigMu.Unlock()
-	execState := fmt.Sprintf("mask=%x,ignore=%x", uint64(mask), uint64(ignored)) + p.limitsState()
-	args = append(args, "--exec-state="+execState)
+	state := ExecState{Mask: mask, Ignored: ignored, Limits: p.Limits, Personality: p.Personality}
+	args = append(args, "--exec-state="+state.String())
 	// The next xemu is this binary on this host: a self-test that passed
 	// here need not run again there.
 	var tested []string
@@ -109,11 +110,17 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 	// starts the next xemu. The signal state goes in the environment,
 	// which the next xemu takes it out of (XEMU_EXEC).
 	if hostSelf.Exe < 0 || target.setID && p.FS.Sysroot == "" {
-		state := fmt.Sprintf("%s=--exec-state=%s", ExecEnv, execState)
-		if p.straceFD > 0 {
-			state += fmt.Sprintf(" --strace-fd=%d", p.straceFD)
+		kernelState := state
+		if target.setID {
+			// begin_new_exec: me->personality &= ~bprm->per_clear, which
+			// a setuid or setgid program sets (bprm_fill_uid).
+			kernelState.Personality &^= perClearOnSetID
 		}
-		err := t.execHost(target.host, target.argv, append(envp, state), false)
+		env := fmt.Sprintf("%s=--exec-state=%s", ExecEnv, kernelState)
+		if p.straceFD > 0 {
+			env += fmt.Sprintf(" --strace-fd=%d", p.straceFD)
+		}
+		err := t.execHost(target.host, target.argv, append(envp, env), false)
 		// No handler registered: xemu runs it, without the bit, as
 		// under a registration without C.
 		if !errors.Is(err, unix.ENOEXEC) || hostSelf.Exe < 0 {
@@ -127,41 +134,63 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 	return t.execHost("", args, envp, false)
 }
 
-// limitsState is the resource limits xemu keeps for the guest, which
-// survive execve, as ",rlimitN=CUR:MAX" items of --exec-state.
-func (p *Process) limitsState() string {
-	var s strings.Builder
-	for _, res := range slices.Sorted(maps.Keys(p.Limits)) {
-		if l := p.Limits[res]; l != nil {
-			fmt.Fprintf(&s, ",rlimit%d=%x:%x", res, l.Cur, l.Max)
-		}
-	}
-	return s.String()
+// ExecState is what a guest's execve hands to the xemu it executes
+// (--exec-state): the thread's signal state that survives execve, the
+// resource limits xemu keeps for the guest, and the personality.
+type ExecState struct {
+	Mask, Ignored SigSet
+	Limits        map[int]*Rlimit
+	Personality   uint32
 }
 
-// ParseExecState reads --exec-state: the signal mask and ignored signals,
-// then the limits (limitsState).
-func ParseExecState(s string) (mask, ignored SigSet, limits map[int]*Rlimit, err error) {
+// String is the --exec-state value: "mask=HEX,ignore=HEX", then
+// ",personality=HEX" and ",rlimitN=CUR:MAX" items.
+func (s ExecState) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "mask=%x,ignore=%x", uint64(s.Mask), uint64(s.Ignored))
+	if s.Personality != 0 {
+		fmt.Fprintf(&b, ",personality=%x", s.Personality)
+	}
+	for _, res := range slices.Sorted(maps.Keys(s.Limits)) {
+		if l := s.Limits[res]; l != nil {
+			fmt.Fprintf(&b, ",rlimit%d=%x:%x", res, l.Cur, l.Max)
+		}
+	}
+	return b.String()
+}
+
+// ParseExecState reads --exec-state (ExecState.String).
+func ParseExecState(s string) (ExecState, error) {
+	var st ExecState
 	items := strings.Split(s, ",")
 	if len(items) < 2 {
-		return 0, 0, nil, fmt.Errorf("want mask=HEX,ignore=HEX")
+		return st, fmt.Errorf("want mask=HEX,ignore=HEX")
 	}
 	var m, ig uint64
 	if _, err := fmt.Sscanf(items[0]+","+items[1], "mask=%x,ignore=%x", &m, &ig); err != nil {
-		return 0, 0, nil, err
+		return st, err
 	}
+	st.Mask, st.Ignored = SigSet(m), SigSet(ig)
 	for _, it := range items[2:] {
+		if v, ok := strings.CutPrefix(it, "personality="); ok {
+			per, err := strconv.ParseUint(v, 16, 32)
+			if err != nil {
+				return st, fmt.Errorf("bad personality %q", it)
+			}
+			st.Personality = uint32(per)
+			continue
+		}
 		var res int
 		var cur, max uint64
 		if _, err := fmt.Sscanf(it, "rlimit%d=%x:%x", &res, &cur, &max); err != nil || res < 0 || res >= 16 || cur > max {
-			return 0, 0, nil, fmt.Errorf("bad limit %q", it)
+			return st, fmt.Errorf("bad limit %q", it)
 		}
-		if limits == nil {
-			limits = map[int]*Rlimit{}
+		if st.Limits == nil {
+			st.Limits = map[int]*Rlimit{}
 		}
-		limits[res] = &Rlimit{Cur: cur, Max: max}
+		st.Limits[res] = &Rlimit{Cur: cur, Max: max}
 	}
-	return SigSet(m), SigSet(ig), limits, nil
+	return st, nil
 }
 
 // ExecEnv carries the hidden options of a guest's execve to an xemu that

@@ -31,8 +31,25 @@ type execPending struct {
 	path string // as the guest named it (the new comm)
 }
 
-// personality(2) flag (include/uapi/linux/personality.h).
-const addrNoRandomize = 0x0040000
+// personality(2) flags (include/uapi/linux/personality.h).
+const (
+	addrNoRandomize  = 0x0040000
+	addrCompatLayout = 0x0200000
+	mmapPageZero     = 0x0100000
+	// perClearOnSetID are the flags an execve that changes credentials
+	// clears.
+	perClearOnSetID = ReadImpliesExec | addrNoRandomize | addrCompatLayout | mmapPageZero
+)
+
+// execPersonality is the personality a program of abi starts with, the
+// caller's being per: SET_PERSONALITY, where arm64 clears READ_IMPLIES_EXEC
+// for a 64-bit program and the other flags stay.
+func execPersonality(per uint32, abi *ABI) uint32 {
+	if abi.Class == 64 {
+		per &^= ReadImpliesExec
+	}
+	return per
+}
 
 // canExecInProcess: the execve of target can be done in this process
 // exactly. Not for a process that has had other threads (their engines and
@@ -132,12 +149,7 @@ func (t *Task) execPrepared() (pc uint64, ok bool) {
 	t.exec = nil
 	p := t.P
 	old := t.CPU
-	// SET_PERSONALITY: arm64 clears READ_IMPLIES_EXEC for a 64-bit
-	// program; the other flags stay.
-	personality := p.Personality
-	if x.prog.abi.Class == 64 {
-		personality &^= ReadImpliesExec
-	}
+	personality := execPersonality(p.Personality, x.prog.abi)
 	kept := p.Personality
 	p.Personality = personality // for loadProgram's memory rules
 	img, err := t.loadProgram(x.prog, !p.noRandomize && personality&addrNoRandomize == 0)
@@ -177,6 +189,10 @@ func (t *Task) execPrepared() (pc uint64, ok bool) {
 	oldSpace.Close()
 	p.Personality = personality
 	p.execMu.Unlock()
+	// membarrier_exec_mmap: the new memory has no registrations; the
+	// host's stay, made for the process, and the guest's record says
+	// which it may use.
+	p.membarrier.Store(0)
 	t.codeMu.Lock()
 	t.staleCode = nil
 	t.codeMu.Unlock()
@@ -347,44 +363,24 @@ func (p *Process) guestFDs() []int {
 }
 
 // pruneSpecial forgets the special files no descriptor in open names any
-// more, and those whose meaning was the old program's memory (/proc/self/mem
-// and pagemap, which Linux ties to the memory they were opened on): those
-// descriptors stay what they are on the host, empty memory files.
+// more, and marks Gone those whose meaning was the old program's memory
+// (/proc/self/mem and pagemap, which Linux ties to the memory they were
+// opened on; another process's stay its).
 func (p *Process) pruneSpecial(open []int) {
 	if p.special.n.Load() == 0 {
 		return
 	}
-	live := map[fileKey]bool{}
-	for _, fd := range open {
-		if key, ok := keyOf(fd); ok {
-			live[key] = true
-		}
-	}
-	var gone []*SignalFD
+	live := liveKeys(open)
 	p.special.mu.Lock()
 	for key, f := range p.special.byKey {
-		if live[key] && !f.GuestMem && !f.Pagemap {
-			continue
-		}
-		delete(p.special.byKey, key)
-		if f.SignalFD != nil && !live[key] {
-			gone = append(gone, f.SignalFD)
+		if live[key] && (f.GuestMem || f.Pagemap) && f.OtherPID == 0 {
+			f.Gone = true
+			p.special.byKey[key] = f
 		}
 	}
-	p.special.n.Store(int32(len(p.special.byKey)))
+	gone := p.forgetSpecialLocked(live, nil)
 	p.special.mu.Unlock()
-	if len(gone) == 0 {
-		return
-	}
-	p.sigMu.Lock()
-	p.signalFDs = slices.DeleteFunc(p.signalFDs, func(s *SignalFD) bool { return slices.Contains(gone, s) })
-	p.sigMu.Unlock()
-	for _, s := range gone {
-		for _, fd := range []int{s.r, s.w} {
-			p.Unreserve(fd)
-			unix.Close(fd)
-		}
-	}
+	p.closeSignalFDs(gone)
 }
 
 // resetDumpable is setup_new_exec's: a process whose real and effective

@@ -51,7 +51,8 @@ const maxPagemapRead = 1 << 17
 // PagemapRead reads up to n bytes of the guest's /proc/PID/pagemap (sf's)
 // at offset off (off < 0: the descriptor's own, which then advances), as
 // fs/proc/task_mmu.c pagemap_read does: offset and length multiples of 8
-// (EINVAL otherwise), nothing past the end of user space.
+// (EINVAL otherwise), nothing past the end of user space, nothing at all of
+// memory an execve replaced (sf.Gone).
 func (t *Task) PagemapRead(fd int, sf SpecialFile, n uint64, off int64) ([]byte, error) {
 	advance := off < 0
 	if advance {
@@ -60,6 +61,9 @@ func (t *Task) PagemapRead(fd int, sf SpecialFile, n uint64, off int64) ([]byte,
 			return nil, err
 		}
 		off = cur
+	}
+	if sf.Gone {
+		return nil, nil
 	}
 	if off%pagemapEntry != 0 || n%pagemapEntry != 0 {
 		return nil, unix.EINVAL
@@ -136,8 +140,12 @@ func (p *Process) pagemapAt(off, n uint64) ([]byte, error) {
 // GuestMemIO reads or writes guest memory at address off for an open
 // /proc/PID/mem (sf), page by page, stopping at the first page it may not
 // touch; nothing done at all is EIO, as Linux's mem_rw reports it. off < 0
-// means the descriptor's own offset, which then advances.
+// means the descriptor's own offset, which then advances. The memory of
+// a program an execve replaced moves nothing (sf.Gone).
 func (t *Task) GuestMemIO(fd int, sf SpecialFile, buf []byte, off int64, write bool) (int, error) {
+	if sf.Gone {
+		return 0, nil
+	}
 	advance := off < 0
 	if advance {
 		cur, err := unix.Seek(fd, 0, unix.SEEK_CUR)

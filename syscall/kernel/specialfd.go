@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"bytes"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -20,6 +21,10 @@ type SpecialFile struct {
 	// OtherPID: the mem or pagemap is of the xemu running as OtherPID
 	// (othermem.go); 0 for this process's own.
 	OtherPID int
+	// Gone: the mem or pagemap is of this process's memory as it was
+	// before an execve replaced it. Linux's file holds that mm, whose
+	// users are gone: mem_rw and pagemap_read move nothing and return 0.
+	Gone bool
 	// CommTID: /proc/PID/comm (or task/TID/comm) open for writing: a
 	// write names thread CommTID.
 	CommTID int
@@ -72,6 +77,73 @@ func (p *Process) Special(fd int) (SpecialFile, bool) {
 	defer p.special.mu.Unlock()
 	f, ok := p.special.byKey[key]
 	return f, ok
+}
+
+// SpecialClosed forgets the special files whose last guest descriptor is
+// gone (close, close_range, dup2 over one), and closes a signalfd's own
+// pipe ends with it. Only files known before the guest's descriptors are
+// listed are forgotten: one another thread is making meanwhile has its
+// descriptor before it is known.
+func (p *Process) SpecialClosed() {
+	if p.special.n.Load() == 0 {
+		return
+	}
+	p.special.mu.Lock()
+	known := make(map[fileKey]bool, len(p.special.byKey))
+	for key := range p.special.byKey {
+		known[key] = true
+	}
+	p.special.mu.Unlock()
+	live := liveKeys(p.guestFDs())
+	p.special.mu.Lock()
+	gone := p.forgetSpecialLocked(live, known)
+	p.special.mu.Unlock()
+	p.closeSignalFDs(gone)
+}
+
+// liveKeys are the files the descriptors name.
+func liveKeys(fds []int) map[fileKey]bool {
+	live := map[fileKey]bool{}
+	for _, fd := range fds {
+		if key, ok := keyOf(fd); ok {
+			live[key] = true
+		}
+	}
+	return live
+}
+
+// forgetSpecialLocked forgets the special files (of known, if not nil) that
+// are not live, and returns their signalfds.
+func (p *Process) forgetSpecialLocked(live, known map[fileKey]bool) []*SignalFD {
+	var gone []*SignalFD
+	for key, f := range p.special.byKey {
+		if live[key] || known != nil && !known[key] {
+			continue
+		}
+		delete(p.special.byKey, key)
+		if f.SignalFD != nil {
+			gone = append(gone, f.SignalFD)
+		}
+	}
+	p.special.n.Store(int32(len(p.special.byKey)))
+	return gone
+}
+
+// closeSignalFDs ends signalfds no descriptor names: they are no longer
+// armed, and xemu's ends of their pipes are closed.
+func (p *Process) closeSignalFDs(gone []*SignalFD) {
+	if len(gone) == 0 {
+		return
+	}
+	p.sigMu.Lock()
+	p.signalFDs = slices.DeleteFunc(p.signalFDs, func(s *SignalFD) bool { return slices.Contains(gone, s) })
+	p.sigMu.Unlock()
+	for _, s := range gone {
+		for _, fd := range []int{s.r, s.w} {
+			p.Unreserve(fd)
+			unix.Close(fd)
+		}
+	}
 }
 
 // OpenCommWriter makes the descriptor a write to /proc/PID/comm (task/TID/

@@ -52,8 +52,12 @@ type Process struct {
 
 	Personality uint32
 	Limits      map[int]*Rlimit
-	exitStatus  int
-	exited      bool
+	// membarrier is the guest's membarrier registrations, as the
+	// MEMBARRIER_CMD_REGISTER_* bits: the host's, made for this process,
+	// outlive an execve in it, which Linux's do not (membarrier_exec_mmap).
+	membarrier atomic.Uint32
+	exitStatus int
+	exited     bool
 
 	signalState
 	processThreads
@@ -156,6 +160,8 @@ type Config struct {
 	// RLIMIT_DATA, RLIMIT_STACK) as an execve hands them over; nil: the
 	// defaults.
 	Limits map[int]*Rlimit
+	// Personality is the personality(2) an execve hands over.
+	Personality uint32
 	// NoRandomize disables address-space randomization (setarch -R).
 	NoRandomize bool
 	// ExitAfter: the caller ends the host process as soon as Run returns,
@@ -213,7 +219,8 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	t.mainThread = true
 	t.takeExecState(cfg.Mask, cfg.Ignored)
 	pr := &program{f: f, interp: interp, abi: abi, argv: cfg.Argv, env: cfg.Env, execfn: cfg.Program, exe: cfg.Exe}
-	img, err := t.loadProgram(pr, !cfg.NoRandomize)
+	p.Personality = execPersonality(cfg.Personality, abi)
+	img, err := t.loadProgram(pr, !cfg.NoRandomize && p.Personality&addrNoRandomize == 0)
 	if err != nil {
 		return 0, err
 	}
@@ -695,6 +702,14 @@ const (
 // personality say about its memory: RLIMIT_AS and RLIMIT_DATA, checked when
 // a mapping grows, and READ_IMPLIES_EXEC.
 func (p *Process) SyncMemoryRules() { p.memoryRules(p.Mem) }
+
+// MembarrierRegistrations are the guest's membarrier registrations for its
+// current program, as MEMBARRIER_CMD_REGISTER_* bits.
+func (p *Process) MembarrierRegistrations() uint32 { return p.membarrier.Load() }
+
+// RegisterMembarrier records a registration (a MEMBARRIER_CMD_REGISTER_*
+// command) the host accepted.
+func (p *Process) RegisterMembarrier(cmd uint32) { p.membarrier.Or(cmd) }
 
 // memoryRules applies the process's limits and personality to space.
 func (p *Process) memoryRules(space *mem.AddressSpace) {

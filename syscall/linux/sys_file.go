@@ -121,7 +121,13 @@ func closeFD(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	t.P.Dirs.Close(a.FD(0))
-	return 0, unix.Close(a.FD(0))
+	_, special := t.P.Special(a.FD(0))
+	err := unix.Close(a.FD(0))
+	if special {
+		// A signalfd's pipe ends go with its last descriptor.
+		t.P.SpecialClosed()
+	}
+	return 0, err
 }
 
 func closeRange(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -131,6 +137,9 @@ func closeRange(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	if flags&unix.CLOSE_RANGE_UNSHARE == 0 && flags&unix.CLOSE_RANGE_CLOEXEC == 0 {
 		t.P.Dirs.CloseRange(first, last)
+	}
+	if flags&unix.CLOSE_RANGE_CLOEXEC == 0 {
+		defer t.P.SpecialClosed()
 	}
 	// Close around the emulator's own descriptors, in ascending order (a
 	// higher one first would close the lower ones with the range below it):
@@ -682,10 +691,14 @@ func dup3(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	flags := abi.OpenFlagsToHost(a.Int(2))
+	_, special := t.P.Special(a.FD(1))
 	if err := unix.Dup3(a.FD(0), a.FD(1), flags); err != nil {
 		return 0, err
 	}
 	t.P.Dirs.Dup(a.FD(0), a.FD(1))
+	if special {
+		t.P.SpecialClosed()
+	}
 	return uint64(a.FD(1)), nil
 }
 

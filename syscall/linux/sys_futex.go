@@ -146,11 +146,22 @@ func futexWaitv(t *kernel.Task, a kernel.Args) (uint64, error) {
 
 // membarrier commands (include/uapi/linux/membarrier.h). Guest threads are
 // host threads of this process, so the host's barriers reach them; the
-// rseq variants are refused, as rseq is not supported.
+// rseq variants are refused, as rseq is not supported. The host's
+// registrations are the process's and outlive an execve in it, so the guest
+// program's own are kept apart (kernel.Process.MembarrierRegistrations):
+// a private expedited barrier it has not registered for is EPERM, as
+// membarrier_private_expedited answers, once the host has had its say (an
+// EINVAL for a command it lacks comes first, as on Linux).
 const (
-	membarrierQuery       = 0
-	membarrierRseqMask    = 1<<7 | 1<<8
-	membarrierSupportMask = 1<<1 | 1<<2 | 1<<3 | 1<<4 | 1<<5 | 1<<6
+	membarrierQuery                            = 0
+	membarrierRegisterGlobalExpedited          = 1 << 2
+	membarrierPrivateExpedited                 = 1 << 3
+	membarrierRegisterPrivateExpedited         = 1 << 4
+	membarrierPrivateExpeditedSyncCore         = 1 << 5
+	membarrierRegisterPrivateExpeditedSyncCore = 1 << 6
+	membarrierRseqMask                         = 1<<7 | 1<<8
+	membarrierGetRegistrations                 = 1 << 9
+	membarrierSupportMask                      = 1<<1 | 1<<2 | 1<<3 | 1<<4 | 1<<5 | 1<<6 | membarrierGetRegistrations
 )
 
 func membarrier(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -162,9 +173,19 @@ func membarrier(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if e != 0 {
 		return 0, e
 	}
-	if cmd == membarrierQuery {
+	switch cmd {
+	case membarrierQuery:
 		// GLOBAL (bit 0) and the others xemu passes on.
 		return uint64(r) & (1 | membarrierSupportMask), nil
+	case membarrierPrivateExpedited, membarrierPrivateExpeditedSyncCore:
+		// Each command's registration is the bit above it.
+		if t.P.MembarrierRegistrations()&uint32(cmd<<1) == 0 {
+			return 0, unix.EPERM
+		}
+	case membarrierRegisterGlobalExpedited, membarrierRegisterPrivateExpedited, membarrierRegisterPrivateExpeditedSyncCore:
+		t.P.RegisterMembarrier(uint32(cmd))
+	case membarrierGetRegistrations:
+		return uint64(t.P.MembarrierRegistrations()), nil
 	}
 	return uint64(r), nil
 }
