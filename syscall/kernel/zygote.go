@@ -57,14 +57,19 @@ type zygote struct {
 	pid   int
 	sock  int // this process's end (SOCK_SEQPACKET)
 	ready bool
-	fp    hostFingerprint
-	p     *Process
+	// starting: not ready yet, but not dead either (poll).
+	starting bool
+	fp       hostFingerprint
+	p        *Process
 }
 
 // zygoteState is a Process's.
 type zygoteState struct {
 	zmu sync.Mutex
-	zyg *zygote
+	// zygs are the zygotes started, oldest first: one, or two once the
+	// process has forked often (zygotesFor).
+	zygs   []*zygote
+	zforks int
 	// zoff: no zygote in this process again (it had children of unknown
 	// origin, became a child reaper, or starting one failed).
 	zoff bool
@@ -170,19 +175,30 @@ func (p *Process) zygoteBeforeFork() {
 func (p *Process) startZygoteAfterFork() {
 	p.zmu.Lock()
 	defer p.zmu.Unlock()
-	if !p.zon || p.zyg != nil || !p.zygoteAllowedLocked() {
-		return
+	p.zforks++
+	for p.zon && len(p.zygs) < zygotesFor(p.zforks) && p.zygoteAllowedLocked() {
+		z, err := p.spawnZygote()
+		if err != nil {
+			p.zoff = true
+			return
+		}
+		if p.zpids == nil {
+			p.zpids = map[int]bool{}
+		}
+		p.zpids[z.pid] = true
+		p.zygs = append(p.zygs, z)
 	}
-	z, err := p.spawnZygote()
-	if err != nil {
-		p.zoff = true
-		return
+}
+
+// zygotesFor is how many zygotes a process that forked n times keeps: a
+// second one once it forks in a loop, so that one gets ready while the other
+// is used (a zygote takes about as long to start as a shell's fork and exec
+// of a small program).
+func zygotesFor(n int) int {
+	if n >= 4 {
+		return 2
 	}
-	if p.zpids == nil {
-		p.zpids = map[int]bool{}
-	}
-	p.zpids[z.pid] = true
-	p.zyg = z
+	return 1
 }
 
 func (p *Process) spawnZygote() (*zygote, error) {
@@ -255,13 +271,13 @@ func (z *zygote) close() {
 // that replaces xemu, at exit, when the guest becomes a child reaper.
 func (p *Process) DropZygote(forever bool) {
 	p.zmu.Lock()
-	z := p.zyg
-	p.zyg = nil
+	zs := p.zygs
+	p.zygs = nil
 	if forever {
 		p.zoff = true
 	}
 	p.zmu.Unlock()
-	if z != nil {
+	for _, z := range zs {
 		z.kill()
 	}
 }
@@ -273,39 +289,57 @@ func (p *Process) takeZygote(c CloneArgs) *zygote {
 	}
 	p.zmu.Lock()
 	defer p.zmu.Unlock()
-	z := p.zyg
-	if z == nil || !p.zygoteAllowedLocked() {
+	if len(p.zygs) == 0 || !p.zygoteAllowedLocked() {
 		return nil
 	}
-	if !z.ready {
-		fds := []unix.PollFd{{Fd: int32(z.sock), Events: unix.POLLIN}}
-		for {
-			if _, err := unix.Poll(fds, zygoteWait); err != unix.EINTR {
-				break
-			}
-		}
-		var b [1]byte
-		n, _, err := unix.Recvfrom(z.sock, b[:], unix.MSG_DONTWAIT)
-		if err != nil || n != 1 || b[0] != zygoteReady {
-			if err != unix.EAGAIN {
+	// The first that is ready, else the oldest when it is.
+	i := slices.IndexFunc(p.zygs, func(z *zygote) bool { return z.poll(0) })
+	if i < 0 {
+		i = 0
+		if !p.zygs[0].poll(zygoteWait) {
+			if !p.zygs[0].starting {
 				// It died starting.
-				p.zyg = nil
-				go z.kill()
+				go p.zygs[0].kill()
+				p.zygs = p.zygs[1:]
 			}
 			return nil
 		}
-		z.ready = true
 	}
+	z := p.zygs[i]
+	p.zygs = slices.Delete(p.zygs, i, i+1)
 	fp, ok := takeFingerprint()
 	if !ok || !fp.equal(&z.fp) {
-		p.zyg = nil
-		go z.kill()
+		// They all have the same.
+		for _, o := range append(p.zygs, z) {
+			go o.kill()
+		}
+		p.zygs = nil
 		return nil
 	}
-	p.zyg = nil
 	// From here its SIGCHLD is the guest's (putBack if the hand-over fails).
 	delete(p.zpids, z.pid)
 	return z
+}
+
+// poll says whether z is ready, waiting up to ms for it. starting says
+// whether it may still be.
+func (z *zygote) poll(ms int) bool {
+	if z.ready {
+		return true
+	}
+	if ms > 0 {
+		fds := []unix.PollFd{{Fd: int32(z.sock), Events: unix.POLLIN}}
+		for {
+			if _, err := unix.Poll(fds, ms); err != unix.EINTR {
+				break
+			}
+		}
+	}
+	var b [1]byte
+	n, _, err := unix.Recvfrom(z.sock, b[:], unix.MSG_DONTWAIT)
+	z.ready = err == nil && n == 1 && b[0] == zygoteReady
+	z.starting = err == unix.EAGAIN
+	return z.ready
 }
 
 // putBack: z did not become the guest's child after all.
@@ -451,7 +485,7 @@ func (p *Process) forkedChild(pid int) {
 func (p *Process) WaitAnyBlocked() bool {
 	p.zmu.Lock()
 	defer p.zmu.Unlock()
-	if !p.zon || p.zyg == nil {
+	if !p.zon || len(p.zygs) == 0 {
 		return false
 	}
 	for pid := range p.knownChildren {
@@ -475,8 +509,9 @@ func (p *Process) WaitResult(pid int, reaped bool) (retry bool) {
 	}
 	p.zmu.Lock()
 	defer p.zmu.Unlock()
-	if z := p.zyg; z != nil && z.pid == pid {
-		p.zyg = nil
+	if i := slices.IndexFunc(p.zygs, func(z *zygote) bool { return z.pid == pid }); i >= 0 {
+		z := p.zygs[i]
+		p.zygs = slices.Delete(p.zygs, i, i+1)
 		if !reaped {
 			go z.kill()
 		} else {
