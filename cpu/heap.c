@@ -57,3 +57,28 @@ __attribute__((constructor)) static void xemu_huge_heap(void) {
     (void)filler;
   }
 }
+
+// The Go heap on transparent huge pages too.
+//
+// With cgo the runtime maps memory through the C library's mmap (runtime/cgo
+// gcc_mmap.c), which the link wraps (engine.go: --wrap=mmap). The runtime
+// commits heap memory in chunks of 4 MiB, each a fixed private anonymous
+// read-write mapping over its reservation (runtime/mem_linux.go sysMapOS);
+// advised MADV_HUGEPAGE, each 2 MiB of such a chunk costs one page fault on
+// first touch instead of up to 512. An empty static guest's start touches
+// about 1.2 MiB of heap (goroutine stacks included): measured, 584 page faults
+// instead of 296 and 4 ms less CPU time (a 4 KiB fault costs about 12 µs on
+// this VM with shadow page tables, a 2 MiB one about 150 µs), for 3 MiB more
+// peak RSS. It is what the runtime itself did up to Go 1.21, and what THP mode
+// "always" does; GODEBUG=disablethp=1 still wins (the runtime advises
+// NOHUGEPAGE after the mapping returns).
+void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+  void *p = __real_mmap(addr, len, prot, flags, fd, off);
+  if (p != MAP_FAILED && flags == (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED) &&
+      prot == (PROT_READ | PROT_WRITE) && len >= huge_page && len % huge_page == 0 &&
+      (uintptr_t)p % huge_page == 0)
+    madvise(p, len, MADV_HUGEPAGE);
+  return p;
+}

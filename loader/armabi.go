@@ -2,7 +2,6 @@ package loader
 
 import (
 	"bytes"
-	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -29,7 +28,7 @@ const (
 )
 
 // shtARMAttributes is SHT_ARM_ATTRIBUTES (ELF for the ARM Architecture, 5.3.3).
-const shtARMAttributes = elf.SHT_LOPROC + 3
+const shtARMAttributes = 0x70000003
 
 // Build attribute tags (ARM IHI 0045, 2.5) that xemu reports.
 const (
@@ -71,21 +70,78 @@ func ReadARMABI(r io.ReaderAt, h *Header) ARMABI {
 	case h.Flags&efARMFloatSoft != 0:
 		a.Float = "soft"
 	}
-	f, err := elf.NewFile(r)
-	if err != nil {
-		return a
-	}
-	for _, s := range f.Sections {
-		if s.Type != shtARMAttributes || s.Size > 1<<20 {
-			continue
-		}
-		b, err := s.Data()
-		if err == nil {
-			a.parseAttributes(b)
-		}
-		break
+	if b, ok := sectionOfType(r, h, shtARMAttributes, 1<<20); ok {
+		a.parseAttributes(b)
 	}
 	return a
+}
+
+// sectionOfType reads the contents of the file's first section of type typ
+// (from its section headers, elf.h Elf32_Shdr/Elf64_Shdr), if that section is
+// at most max bytes. Not debug/elf: its package brings compress/zlib, zstd
+// and DWARF's initialisation into every start of xemu, for this one lookup.
+func sectionOfType(r io.ReaderAt, h *Header, typ uint32, max uint64) ([]byte, bool) {
+	le := binary.LittleEndian
+	var eh [64]byte
+	if _, err := r.ReadAt(eh[:52], 0); err != nil {
+		return nil, false
+	}
+	var shoff uint64
+	var shentsize, shnum, shstrndx int
+	want := 40
+	if h.Class == 64 {
+		if _, err := r.ReadAt(eh[52:], 52); err != nil {
+			return nil, false
+		}
+		shoff = le.Uint64(eh[40:])
+		shentsize, shnum, shstrndx = int(le.Uint16(eh[58:])), int(le.Uint16(eh[60:])), int(le.Uint16(eh[62:]))
+		want = 64
+	} else {
+		shoff = uint64(le.Uint32(eh[32:]))
+		shentsize, shnum, shstrndx = int(le.Uint16(eh[46:])), int(le.Uint16(eh[48:])), int(le.Uint16(eh[50:]))
+	}
+	if shoff == 0 || shentsize != want || shoff > 1<<40 {
+		return nil, false
+	}
+	sh := make([]byte, want)
+	read := func(i int) (uint32, uint64, uint64, bool) {
+		if _, err := r.ReadAt(sh, int64(shoff)+int64(i*want)); err != nil {
+			return 0, 0, 0, false
+		}
+		if want == 64 {
+			return le.Uint32(sh[4:]), le.Uint64(sh[24:]), le.Uint64(sh[32:]), true
+		}
+		return le.Uint32(sh[4:]), uint64(le.Uint32(sh[16:])), uint64(le.Uint32(sh[20:])), true
+	}
+	// More sections than e_shnum holds: the count is section 0's sh_size.
+	if shnum == 0 {
+		_, _, n, ok := read(0)
+		if !ok || n > 1<<20 {
+			return nil, false
+		}
+		shnum = int(n)
+	}
+	if shstrndx >= shnum && shstrndx != 0xffff {
+		return nil, false
+	}
+	for i := 0; i < shnum; i++ {
+		t, off, size, ok := read(i)
+		if !ok {
+			return nil, false
+		}
+		if t != typ || size > max {
+			continue
+		}
+		if off > 1<<40 {
+			return nil, false
+		}
+		b := make([]byte, size)
+		if _, err := r.ReadAt(b, int64(off)); err != nil {
+			return nil, false
+		}
+		return b, true
+	}
+	return nil, false
 }
 
 // parseAttributes reads the file-scope "aeabi" attributes of an

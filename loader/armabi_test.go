@@ -1,6 +1,12 @@
 package loader
 
-import "testing"
+import (
+	"bytes"
+	"debug/elf"
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 // aeabiFile builds an .ARM.attributes section holding one file-scope
 // "aeabi" sub-subsection with the given attribute bytes.
@@ -58,4 +64,46 @@ func FuzzARMAttributes(f *testing.F) {
 		a.parseAttributes(b)
 		_ = a.String()
 	})
+}
+
+// sectionOfType finds the same .ARM.attributes section as debug/elf does, in
+// the cross toolchains' ARM and AArch64 libraries and objects.
+func TestSectionOfTypeMatchesDebugELF(t *testing.T) {
+	var files []string
+	for _, dir := range []string{"/usr/arm-linux-gnueabihf/lib", "/usr/arm-linux-gnueabi/lib", "/usr/aarch64-linux-gnu/lib"} {
+		m, _ := filepath.Glob(filepath.Join(dir, "*"))
+		files = append(files, m...)
+	}
+	checked := 0
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil || len(b) < 64 || string(b[:4]) != "\x7fELF" {
+			continue
+		}
+		h := &Header{Class: 32}
+		if b[4] == 2 {
+			h.Class = 64
+		}
+		var want []byte
+		wantOK := false
+		if f, err := elf.NewFile(bytes.NewReader(b)); err == nil {
+			for _, s := range f.Sections {
+				if s.Type != shtARMAttributes || s.Size > 1<<20 {
+					continue
+				}
+				want, err = s.Data()
+				wantOK = err == nil
+				break
+			}
+		}
+		got, ok := sectionOfType(bytes.NewReader(b), h, shtARMAttributes, 1<<20)
+		if ok != wantOK || !bytes.Equal(got, want) {
+			t.Errorf("%s: found %v (%d bytes), debug/elf %v (%d bytes)", name, ok, len(got), wantOK, len(want))
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Skip("no cross toolchain libraries")
+	}
+	t.Logf("%d files", checked)
 }

@@ -1,8 +1,8 @@
 package loader
 
 import (
-	"crypto/rand"
 	"encoding/binary"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -123,7 +123,7 @@ func BuildStack(s *mem.AddressSpace, t *Target, st *Stack, img *Image, argv, env
 		platform = w.str(t.Platform)
 	}
 	var rnd [16]byte
-	rand.Read(rnd[:])
+	randomBytes(rnd[:])
 	w.sp -= 16
 	random := w.sp
 	w.bytes(random, rnd[:])
@@ -209,4 +209,25 @@ func (w *stackWriter) str(v string) uint64 {
 	w.sp -= uint64(len(v) + 1)
 	w.bytes(w.sp, append([]byte(v), 0))
 	return w.sp
+}
+
+// randomBytes fills b from the kernel's random source, as Linux fills
+// AT_RANDOM. getrandom(2) directly rather than crypto/rand, whose package
+// brings the FIPS module's initialisation into every start of xemu.
+func randomBytes(b []byte) {
+	for len(b) > 0 {
+		n, err := unix.Getrandom(b, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			// Before getrandom (Linux 3.17).
+			if f, err := os.Open("/dev/urandom"); err == nil {
+				f.Read(b)
+				f.Close()
+			}
+			return
+		}
+		b = b[n:]
+	}
 }

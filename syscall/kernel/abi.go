@@ -88,6 +88,7 @@ type ABI struct {
 	// replaced per open directory (dircookie.go).
 	SmallDirCookies bool
 
+	built   sync.Once
 	table   []*Entry
 	private map[uint64]*Entry
 }
@@ -235,23 +236,17 @@ func (s Support) String() string {
 	}
 }
 
-// abis maps ELF machine numbers to guest ABIs; tables are built on first use,
-// after every file's init has added its entries.
-var (
-	Abis      = map[int]*ABI{}
-	buildOnce sync.Once
-)
+// Abis maps ELF machine numbers to guest ABIs. Each table is built on the
+// ABI's first use, after every file's init has added its entries, and only
+// for the ABIs a process runs.
+var Abis = map[int]*ABI{}
 
 func register(abi *ABI) { Abis[abi.Machine] = abi }
 
 // ForMachine returns the ABI for an ELF machine number.
 func ForMachine(m int) (*ABI, error) {
-	buildOnce.Do(func() {
-		for _, abi := range Abis {
-			abi.build()
-		}
-	})
 	if abi, ok := Abis[m]; ok {
+		abi.built.Do(abi.build)
 		return abi, nil
 	}
 	return nil, fmt.Errorf("%s ELF; xemu runs ARM and AArch64 programs", loader.MachineName(m))
