@@ -174,7 +174,7 @@ func (t *Task) execPrepared() (pc uint64, ok bool) {
 	// The point of no return. exec_mm_release: a vfork parent gets the
 	// pages its child wrote and goes on, robust futexes are released as at
 	// an exit, clear_child_tid is forgotten.
-	p.vforkWriteBack()
+	t.vforkWriteBack()
 	p.releaseVforkParent()
 	t.exitRobustList()
 	t.RobustList, t.RobustLen, t.ClearChildTID = 0, 0, 0

@@ -557,7 +557,7 @@ func (t *Task) tracef(format string, args ...any) {
 
 // Exit ends the process with status (exit_group, or exit of the last thread).
 func (t *Task) Exit(status int) {
-	t.P.vforkWriteBack()
+	t.vforkWriteBack()
 	t.P.DropZygote(true)
 	t.P.exitStatus = status & 0xff
 	// Robust futexes of every thread are released as each would at its exit.
