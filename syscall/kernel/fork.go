@@ -358,14 +358,13 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 		if vforkMem >= 0 {
 			p.Mem.TakeWritten(vforkMem)
 		}
-		if p.Strace != nil {
-			t.tracef("--- vfork: %d pages saved ---\n", savedPages(memfd, st.DataBase))
-		}
 	}
 	return pid, nil
 }
 
-// savedPages counts the pages saved in a fork's memfd from dataBase on.
+// savedPages counts the pages saved in a fork's memfd from dataBase on
+// (before the child runs: a private mapping's write to a hole of the memfd
+// puts a page there).
 func savedPages(memfd int, dataBase uint64) int64 {
 	var n int64
 	off := int64(dataBase)
@@ -408,7 +407,7 @@ func (t *Task) vforkWriteBack() {
 	n, _ := p.Mem.WrittenPrivate(pm, p.vforkMem)
 	if p.Strace != nil {
 		read, _ := p.Mem.LazyPages()
-		t.tracef("--- vfork: %d pages read from the parent, %d written back ---\n", read, n)
+		t.tracef("--- vfork: %d pages saved, %d read from the parent, %d written back ---\n", p.vforkSaved, read, n)
 	}
 }
 
@@ -547,6 +546,9 @@ func Resume(fd int) (Resumed, int, error) {
 	// a mapping uses it.
 	if err := space.Restore(st.Mem, fd, st.DataBase); err != nil {
 		return info, 0, err
+	}
+	if st.VforkMem > 0 && (st.Strace || st.StraceFD > 0) {
+		p.vforkSaved = savedPages(fd, st.DataBase)
 	}
 	if st.Mem.Lazy {
 		// Before anything touches the memory the parent did not save.

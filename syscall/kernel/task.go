@@ -71,6 +71,8 @@ type Process struct {
 	// vforkMem, in a vfork child, is where the pages it writes go back to
 	// its parent when it executes or exits (fork.go vforkWriteBack).
 	vforkMem int
+	// vforkSaved: how many pages the vfork parent saved for it (--strace).
+	vforkSaved int64
 	// vforkFD, in a vfork child, is the pipe whose closing releases the
 	// parent (Fork): at the child's execve or exit.
 	vforkFD int
