@@ -131,6 +131,14 @@ func (s *AddressSpace) fetchLazy(phys, n uint64) error {
 	return s.lazy.Fetch(s.arena+uintptr(phys), n)
 }
 
+// StopLazy ends a lazy vfork child's reading of its parent, which goes on
+// (the child executed): what the child never touched reads as zeros.
+func (s *AddressSpace) StopLazy() {
+	s.lock()
+	defer s.unlock()
+	s.stopLazy()
+}
+
 func (s *AddressSpace) stopLazy() {
 	if s.lazy != nil {
 		s.lazy.Stop()
