@@ -3,6 +3,8 @@ package tests
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -103,6 +105,62 @@ func TestForkThroughZygote(t *testing.T) {
 		// one late), and so on.
 		if n := strings.Count(string(b), "is a zygote ---"); n < 4 {
 			t.Errorf("%s: %d of 6 forks through a zygote, want 5", a.Name, n)
+		}
+	}
+}
+
+// A vfork child reads its parent's memory as it touches it, so what a
+// posix_spawn costs does not grow with what the parent wrote: vfork_big
+// (which checks its own results) spawns twenty programs from a process with
+// 8 and with 200 MiB written, and the strace log says how many pages each
+// vfork saved in the parent and read in the child. Copying what the parent
+// wrote would be 51200 pages at 200 MiB. It needs a userfaultfd that takes
+// the kernel's faults too, which root has; others fall back to the copy.
+func TestVforkCopiesNothing(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (a userfaultfd for kernel faults)")
+	}
+	src := filepath.Join(root, "tests", "guest", "vfork_big.c")
+	saved := regexp.MustCompile(`--- vfork: (\d+) pages saved,`)
+	read := regexp.MustCompile(`--- vfork: \d+ pages saved, (\d+) read from the parent`)
+	for _, a := range []guestArch{aarch64, armhfThumb} {
+		prog := compile(t, a, src, "static")
+		// The most pages a spawn saved or read, at each size.
+		most := map[int]int{}
+		for _, mib := range []int{8, 200} {
+			log := filepath.Join(t.TempDir(), "strace.log")
+			x := runCmd(t, t.TempDir(), "", testEnv, xemu(t), "--strace-file", log, prog, strconv.Itoa(mib))
+			if x.Exit != 0 {
+				t.Fatalf("%s, %d MiB: exit %d\n%s%s", a.Name, mib, x.Exit, x.Stdout, x.Stderr)
+			}
+			b, err := os.ReadFile(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			counts := func(re *regexp.Regexp) []int {
+				var n []int
+				for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+					v, _ := strconv.Atoi(m[1])
+					n = append(n, v)
+				}
+				return n
+			}
+			// Twenty spawns, one of a missing program and two vforks.
+			s, r := counts(saved), counts(read)
+			if len(s) != 23 || len(r) != 23 {
+				t.Fatalf("%s, %d MiB: %d vforks saved, %d read, want 23", a.Name, mib, len(s), len(r))
+			}
+			for _, v := range s {
+				most[mib] = max(most[mib], v)
+			}
+			// The spawns come first; the two vfork children that follow
+			// read a page per MiB, and all of it before their fork.
+			for _, v := range r[:21] {
+				most[mib] = max(most[mib], v)
+			}
+		}
+		if most[200] > 64 || most[200] > most[8]+16 {
+			t.Errorf("%s: a spawn copied up to %d pages with 200 MiB written, %d with 8 MiB", a.Name, most[200], most[8])
 		}
 	}
 }

@@ -62,13 +62,19 @@ type ForkState struct {
 	// the data file, not read in, so that a page the child writes is told
 	// from one it was given (a vfork child, vfork.go).
 	MapSaved bool
+	// Lazy: private anonymous memory and private copies (RestoreAnon,
+	// RestoreCopy) were not saved; a vfork child reads them from its
+	// stopped parent as it touches them (SetLazy).
+	Lazy bool
 }
 
 // Snapshot describes the space for a fork child: its mappings, and the
 // memory the child must save before it leaves this process's image. Gate
-// pages above Limit are the kernel's and are not included.
-func (s *AddressSpace) snapshotLocked() (ForkState, []ForkSave) {
-	st := ForkState{BrkStart: s.brkStart, BrkEnd: s.brkEnd, MmapTop: s.mmapTop}
+// pages above Limit are the kernel's and are not included. With lazy (a
+// vfork child that reads its parent's memory), private anonymous memory
+// and private copies are left out of the saves (ForkState.Lazy).
+func (s *AddressSpace) snapshotLocked(lazy bool) (ForkState, []ForkSave) {
+	st := ForkState{BrkStart: s.brkStart, BrkEnd: s.brkEnd, MmapTop: s.mmapTop, Lazy: lazy}
 	var saves []ForkSave
 	s.maps.each(func(m *Mapping) bool {
 		if m.Start >= s.Limit {
@@ -98,6 +104,9 @@ func (s *AddressSpace) snapshotLocked() (ForkState, []ForkSave) {
 		if fm.Restore == RestoreAnon || fm.Restore == RestoreCopy {
 			st.DataEnd = max(st.DataEnd, m.Phys+uint64(m.End-m.Start))
 		}
+		if lazy && fm.lazy() {
+			save.Len = 0
+		}
 		if fm.Restore != RestoreSharedFD && fm.Restore != RestoreSharedFile && fm.Restore != RestoreShm && save.Len > 0 {
 			saves = append(saves, save)
 		}
@@ -105,6 +114,12 @@ func (s *AddressSpace) snapshotLocked() (ForkState, []ForkSave) {
 	})
 	return st, saves
 }
+
+// lazy: m is restored from the data file alone, so a lazy vfork child can
+// read all of it from its parent (a private file mapping keeps its file's
+// pages: it cannot take missing-page faults, and only the pages the parent
+// wrote are saved for it).
+func (fm *ForkMapping) lazy() bool { return fm.Restore == RestoreAnon || fm.Restore == RestoreCopy }
 
 // sameFile: m's file can be opened again by its name.
 func sameFile(m *Mapping) bool {

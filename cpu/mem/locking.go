@@ -168,10 +168,10 @@ func (s *AddressSpace) FileGrew(a GuestAddr) bool {
 }
 
 // Snapshot describes the space for a fork child (see snapshotLocked).
-func (s *AddressSpace) Snapshot() (ForkState, []ForkSave) {
+func (s *AddressSpace) Snapshot(lazy bool) (ForkState, []ForkSave) {
 	s.lock()
 	defer s.unlock()
-	return s.snapshotLocked()
+	return s.snapshotLocked(lazy)
 }
 
 // Restore rebuilds a space described by Snapshot (see restoreLocked).

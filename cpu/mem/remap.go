@@ -132,6 +132,12 @@ func (s *AddressSpace) move(m *Mapping, old GuestAddr, oldLen, newLen uint64, ds
 		return 0, unix.ENOMEM
 	}
 	srcPhys := m.Phys + uint64(old-m.Start)
+	if !m.Shared && !m.Shm {
+		if err := s.fetchLazy(srcPhys, oldLen); err != nil {
+			s.phys.free(phys, newLen)
+			return 0, err
+		}
+	}
 	// The host pages move away from the old slot: first every engine must
 	// stop reaching them there (no guest access until the new entries exist).
 	s.pt.set(uint64(old), uint64(old)+oldLen, 0, 0)

@@ -128,6 +128,11 @@ type AddressSpace struct {
 	limitsSet       bool // a limit is not Unlimited
 	readImpliesExec bool
 
+	// lazy fills a vfork child's private memory from its parent (lazy.go).
+	lazy LazySource
+	// lazyWhole: every page of lazy was installed (Materialize).
+	lazyWhole bool
+
 	mu          sync.Mutex // see locking.go
 	staleTLB    bool
 	pendingFree []pendingFree
@@ -191,6 +196,7 @@ func reserve(fixed uintptr, length uint64) (uintptr, error) {
 // Close releases the arena (System V segments attached in it are detached
 // with it), the page table and the descriptors behind the guest's memory.
 func (s *AddressSpace) Close() {
+	s.stopLazy()
 	for _, fd := range s.backings {
 		if s.FDHook != nil {
 			s.FDHook(fd, false)

@@ -25,11 +25,14 @@ const (
 
 // WrittenPrivate writes every page of the private mappings the process
 // wrote since its restore (pagemap: its own /proc/self/pagemap) to out at
-// its arena offset.
-func (s *AddressSpace) WrittenPrivate(pagemap, out int) error {
+// its arena offset. A lazy child's pages are the parent's once installed,
+// written or not: those that still hold what the parent's do are left out.
+// It returns how many pages it wrote.
+func (s *AddressSpace) WrittenPrivate(pagemap, out int) (int, error) {
 	s.lock()
 	defer s.unlock()
 	var err error
+	written := 0
 	entries := make([]byte, 8*512)
 	s.maps.each(func(m *Mapping) bool {
 		if m.Shared || m.Shm || m.Start >= s.Limit {
@@ -48,14 +51,18 @@ func (s *AddressSpace) WrittenPrivate(pagemap, out int) error {
 					continue
 				}
 				phys := m.Phys + (i+j)*PageSize
+				if s.sameAsParent(phys) {
+					continue // only read (a lazy child's page from its parent)
+				}
 				if _, err = unix.Pwrite(out, s.arenaMem[phys:phys+PageSize], int64(phys)); err != nil {
 					break
 				}
+				written++
 			}
 		}
 		return err == nil
 	})
-	return err
+	return written, err
 }
 
 // TakeWritten copies the pages a vfork child handed back (in fd at their

@@ -66,7 +66,7 @@ func (t *Task) Exec(path string, argv, envp []string) error {
 		return t.prepareExec(path, target, envp)
 	}
 	// A vfork child's writes are its parent's before the parent goes on.
-	t.P.vforkWriteBack()
+	t.vforkWriteBack()
 	if target.native {
 		return t.execHost(target.host, target.argv, envp, true)
 	}

@@ -115,6 +115,10 @@ type forkState struct {
 	// VforkMem: a vfork child hands the pages it writes back through this
 	// memfd (cpu/mem/vfork.go).
 	VforkMem int
+	// ParentMem: the vfork parent's /proc/PID/mem, for the memory it did
+	// not save (Mem.Lazy), with its arena at ParentArena.
+	ParentMem   int
+	ParentArena uint64
 
 	Mem      mem.ForkState
 	DataBase uint64
@@ -130,11 +134,21 @@ type forkState struct {
 // copied into the parent (vforkWriteBack): for what programs observe, the
 // memory was shared. An exec that follows copies no memory beyond the pages
 // the child wrote: the child maps its snapshot, it does not read it in.
+//
+// A vfork child of a single-threaded guest need not have its private
+// memory saved at all: the parent waits, stopped, so the child reads each
+// page from the parent's memory the first time it touches it (cpu/lazy.go,
+// mem/lazy.go), and a child that executes at once costs the pages it
+// touched, not the parent's size.
 func (t *Task) Fork(c CloneArgs) (int, error) {
 	if err := checkForkFlags(c.Flags); err != nil {
 		return 0, err
 	}
 	p := t.P
+	// A lazy vfork child's memory must be whole before it is copied on.
+	if err := p.Mem.Materialize(); err != nil {
+		return 0, unix.EAGAIN
+	}
 	var regs cpu.Regs
 	if err := t.CPU.SaveRegs(&regs); err != nil {
 		return 0, unix.EAGAIN
@@ -172,7 +186,19 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 			st.SelfTested = append(st.SelfTested, a.Name)
 		}
 	}
-	memState, saves := p.Mem.Snapshot()
+	parentMem := -1
+	if c.Flags&CLONE_VFORK != 0 && !p.multi.Load() && hostSelf.Proc >= 0 && cpu.UserfaultfdUsable() {
+		// Opened by this process on itself, the descriptor reads this
+		// memory from any process it is given to (the access check is
+		// the open's).
+		if fd, err := unix.Openat(hostSelf.Proc, "self/mem", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+			parentMem = highFD(fd)
+			defer unix.Close(parentMem)
+			arena, _ := p.Mem.Arena()
+			st.ParentMem, st.ParentArena = parentMem, uint64(arena)
+		}
+	}
+	memState, saves := p.Mem.Snapshot(parentMem >= 0)
 	st.Mem = memState
 
 	memfd, err := unix.MemfdCreate("xemu-fork", unix.MFD_CLOEXEC)
@@ -182,6 +208,9 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 	memfd = highFD(memfd)
 	defer unix.Close(memfd)
 	keep := []int{memfd}
+	if parentMem >= 0 {
+		keep = append(keep, parentMem)
+	}
 	vforkRead, vforkWrite := -1, -1
 	if c.Flags&CLONE_VFORK != 0 {
 		// The parent waits until the child executes or exits: both close
@@ -333,13 +362,34 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 	return pid, nil
 }
 
+// savedPages counts the pages saved in a fork's memfd from dataBase on
+// (before the child runs: a private mapping's write to a hole of the memfd
+// puts a page there).
+func savedPages(memfd int, dataBase uint64) int64 {
+	var n int64
+	off := int64(dataBase)
+	for {
+		start, err := unix.Seek(memfd, off, unix.SEEK_DATA)
+		if err != nil {
+			return n
+		}
+		stop, err := unix.Seek(memfd, start, unix.SEEK_HOLE)
+		if err != nil {
+			return n
+		}
+		n += (stop - start) / mem.PageSize
+		off = stop
+	}
+}
+
 // vforkWriteBack gives a vfork child's parent the pages the child wrote,
 // before it executes or exits (and so lets the parent go on): Linux's
 // vfork child writes the parent's own memory. Only whole pages go back, so
 // a write another thread of the parent made meanwhile to such a page is
 // lost; a child killed by a signal gives nothing back, nor does one that
 // cannot read its pagemap (no /proc).
-func (p *Process) vforkWriteBack() {
+func (t *Task) vforkWriteBack() {
+	p := t.P
 	if p.vforkMem <= 0 {
 		return
 	}
@@ -354,7 +404,50 @@ func (p *Process) vforkWriteBack() {
 		return
 	}
 	defer unix.Close(pm)
-	p.Mem.WrittenPrivate(pm, p.vforkMem)
+	n, _ := p.Mem.WrittenPrivate(pm, p.vforkMem)
+	if p.Strace != nil {
+		read, _ := p.Mem.LazyPages()
+		t.tracef("--- vfork: %d pages saved, %d read from the parent, %d written back ---\n", p.vforkSaved, read, n)
+	}
+}
+
+// lazySource is a vfork child's cpu.Lazy, its descriptors kept from the
+// guest.
+type lazySource struct {
+	*cpu.Lazy
+	p   *Process
+	fds []int
+}
+
+func (l *lazySource) Stop() {
+	l.Lazy.Stop()
+	for _, fd := range l.fds {
+		l.p.Unreserve(fd)
+	}
+}
+
+// lazyFromParent gives a vfork child the memory its parent did not save
+// (ForkState.Lazy): read from the parent as the child touches it, or where
+// the child cannot have a userfaultfd after all, copied now.
+func (p *Process) lazyFromParent(st *forkState) error {
+	defer unix.Close(st.ParentMem)
+	arena, _ := p.Mem.Arena()
+	if dup, err := unix.FcntlInt(uintptr(st.ParentMem), unix.F_DUPFD_CLOEXEC, hostFDBase); err == nil {
+		l, err := cpu.StartLazy(dup, uintptr(st.ParentArena)-arena, hostFDBase)
+		if err != nil {
+			unix.Close(dup)
+		} else {
+			src := &lazySource{Lazy: l, p: p, fds: l.FDs()}
+			for _, fd := range src.fds {
+				p.Reserve(fd)
+			}
+			if err := p.Mem.SetLazy(st.Mem, src); err == nil {
+				return nil
+			}
+			src.Stop()
+		}
+	}
+	return p.Mem.FillLazy(st.Mem, st.ParentMem, st.ParentArena)
 }
 
 func (t *Task) writeU32(a mem.GuestAddr, v uint32) {
@@ -453,6 +546,15 @@ func Resume(fd int) (Resumed, int, error) {
 	// a mapping uses it.
 	if err := space.Restore(st.Mem, fd, st.DataBase); err != nil {
 		return info, 0, err
+	}
+	if st.VforkMem > 0 && (st.Strace || st.StraceFD > 0) {
+		p.vforkSaved = savedPages(fd, st.DataBase)
+	}
+	if st.Mem.Lazy {
+		// Before anything touches the memory the parent did not save.
+		if err := p.lazyFromParent(st); err != nil {
+			return info, 0, fmt.Errorf("vfork: reading the parent's memory: %w", err)
+		}
 	}
 	p.SyncMemoryRules()
 	if st.StraceFD > 0 {

@@ -174,7 +174,7 @@ func (t *Task) execPrepared() (pc uint64, ok bool) {
 	// The point of no return. exec_mm_release: a vfork parent gets the
 	// pages its child wrote and goes on, robust futexes are released as at
 	// an exit, clear_child_tid is forgotten.
-	p.vforkWriteBack()
+	t.vforkWriteBack()
 	p.releaseVforkParent()
 	t.exitRobustList()
 	t.RobustList, t.RobustLen, t.ClearChildTID = 0, 0, 0
@@ -218,8 +218,10 @@ func (t *Task) execPrepared() (pc uint64, ok bool) {
 }
 
 // releaseVforkParent closes what a vfork child holds of its parent: the
-// parent's wait ends (Fork).
+// parent's wait ends (Fork). The old memory reads nothing from the parent
+// any more: it changes from now on, and may go.
 func (p *Process) releaseVforkParent() {
+	p.Mem.StopLazy()
 	for _, fd := range []*int{&p.vforkFD, &p.vforkMem} {
 		if *fd > 0 {
 			p.Unreserve(*fd)

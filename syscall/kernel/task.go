@@ -71,6 +71,8 @@ type Process struct {
 	// vforkMem, in a vfork child, is where the pages it writes go back to
 	// its parent when it executes or exits (fork.go vforkWriteBack).
 	vforkMem int
+	// vforkSaved: how many pages the vfork parent saved for it (--strace).
+	vforkSaved int64
 	// vforkFD, in a vfork child, is the pipe whose closing releases the
 	// parent (Fork): at the child's execve or exit.
 	vforkFD int
@@ -557,7 +559,7 @@ func (t *Task) tracef(format string, args ...any) {
 
 // Exit ends the process with status (exit_group, or exit of the last thread).
 func (t *Task) Exit(status int) {
-	t.P.vforkWriteBack()
+	t.vforkWriteBack()
 	t.P.DropZygote(true)
 	t.P.exitStatus = status & 0xff
 	// Robust futexes of every thread are released as each would at its exit.
