@@ -97,6 +97,13 @@ func runFuzz(t *testing.T, launch string, opts []string, prog string, seed uint6
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.ExtraFiles = []*os.File{rssW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if os.Geteuid() == 0 {
+		// The System V segments, semaphores and queues the fuzzer makes
+		// (random keys and flags, never removed) go with an IPC namespace
+		// of its own: on the host they piled up over runs until shmget
+		// failed for every other test (kernel.shmmni).
+		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWIPC
+	}
 	cmd.WaitDelay = leftOverDelay
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
