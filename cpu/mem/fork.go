@@ -110,6 +110,16 @@ func (s *AddressSpace) snapshotLocked(lazy bool) (ForkState, []ForkSave) {
 		if fm.Restore != RestoreSharedFD && fm.Restore != RestoreSharedFile && fm.Restore != RestoreShm && save.Len > 0 {
 			saves = append(saves, save)
 		}
+		if fm.Restore == RestoreFile || fm.Restore == RestoreSnap {
+			// Pages a vfork child was given by mapping its data file look
+			// like the file's to pagemap, written or not: they go whole.
+			for _, r := range s.mappedSaved {
+				lo, hi := max(r[0], m.Phys), min(r[0]+r[1], m.Phys+save.Len)
+				if lo < hi {
+					saves = append(saves, ForkSave{Host: s.arena + uintptr(lo), Phys: lo, Len: hi - lo, Mode: 2})
+				}
+			}
+		}
 		return true
 	})
 	return st, saves

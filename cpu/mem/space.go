@@ -105,6 +105,10 @@ type Observer interface {
 // AddressSpace is the single owner of a guest's memory.
 type AddressSpace struct {
 	Layout
+	// mappedSaved are the arena ranges (offset, length) mapSaved mapped
+	// from a fork's data file: pagemap counts their pages as a file's, so
+	// a fork of this space saves them whole (snapshotLocked).
+	mappedSaved [][2]uint64
 	arena    uintptr
 	arenaMem []byte // the whole arena, for pointer arithmetic the checker accepts
 	arenaLen uint64

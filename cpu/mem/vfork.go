@@ -91,6 +91,7 @@ func (s *AddressSpace) mapSaved(data int, dataBase, phys, n uint64) error {
 		if e != 0 {
 			return e
 		}
+		s.mappedSaved = append(s.mappedSaved, [2]uint64{at, uint64(stop - start)})
 		return nil
 	})
 }
