@@ -109,13 +109,13 @@ type AddressSpace struct {
 	// from a fork's data file: pagemap counts their pages as a file's, so
 	// a fork of this space saves them whole (snapshotLocked).
 	mappedSaved [][2]uint64
-	arena    uintptr
-	arenaMem []byte // the whole arena, for pointer arithmetic the checker accepts
-	arenaLen uint64
-	pt       *pageTable
-	maps     mappingTree
-	phys     physAllocator
-	observer Observer
+	arena       uintptr
+	arenaMem    []byte // the whole arena, for pointer arithmetic the checker accepts
+	arenaLen    uint64
+	pt          *pageTable
+	maps        mappingTree
+	phys        physAllocator
+	observer    Observer
 
 	maxMaps          int       // the most mappings the guest may have
 	mmapTop          GuestAddr // top-down allocation starts below this
