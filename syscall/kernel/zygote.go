@@ -155,15 +155,21 @@ func (p *Process) zygoteBeforeFork() {
 	if p.zon || p.zoff {
 		return
 	}
-	var info [128]byte
-	_, _, e := unix.Syscall6(unix.SYS_WAITID, unix.P_ALL, 0, uintptr(unsafe.Pointer(&info[0])),
-		unix.WNOHANG|unix.WNOWAIT|unix.WEXITED|unix.WSTOPPED|unix.WCONTINUED|unix.WALL, 0, 0)
-	if e != unix.ECHILD {
+	if hasChild(unix.P_ALL, 0) {
 		p.zoff = true
 		return
 	}
 	p.zon = true
 	p.knownChildren = map[int]bool{}
+}
+
+// hasChild says whether this process has a child that idtype and id name
+// (waitid's), in any state, without waiting or reaping.
+func hasChild(idtype, id int) bool {
+	var info [128]byte
+	_, _, e := unix.Syscall6(unix.SYS_WAITID, uintptr(idtype), uintptr(id), uintptr(unsafe.Pointer(&info[0])),
+		unix.WNOHANG|unix.WNOWAIT|unix.WEXITED|unix.WSTOPPED|unix.WCONTINUED|unix.WALL, 0, 0)
+	return e != unix.ECHILD
 }
 
 // startZygoteAfterFork starts a zygote once this process has forked, the
@@ -371,28 +377,26 @@ func (p *Process) handOff(z *zygote, memfd int, keep, notGuest []int) (int, erro
 	}
 	defer unix.Close(cwd)
 	fds := []int{memfd, cwd}
+	// The guest's descriptors, then xemu's that the child takes over.
 	skip := map[int]bool{memfd: true, cwd: true}
-	for _, fd := range p.ReservedFDs() {
-		skip[fd] = true
-	}
 	for _, fd := range notGuest {
 		skip[fd] = true
 	}
-	for _, fd := range keep {
-		skip[fd] = false
-	}
-	skip[memfd] = true
-	open, err := listOpenFDs()
-	if err != nil {
-		return 0, err
-	}
-	for _, fd := range open {
-		if skip[fd] {
-			continue
+	var send []int
+	for _, fd := range p.guestFDs() {
+		if !skip[fd] {
+			send = append(send, fd)
 		}
+	}
+	for _, fd := range keep {
+		if fd != memfd && !slices.Contains(send, fd) {
+			send = append(send, fd)
+		}
+	}
+	for _, fd := range send {
 		fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
 		if err != nil {
-			continue // the listing's own descriptor, closed since
+			continue
 		}
 		h.FDs = append(h.FDs, fd)
 		h.CloExec = append(h.CloExec, fl&unix.FD_CLOEXEC != 0)
@@ -442,33 +446,6 @@ func (p *Process) handOff(z *zygote, memfd int, keep, notGuest []int) (int, erro
 	}
 }
 
-// listOpenFDs lists this process's descriptors.
-func listOpenFDs() ([]int, error) {
-	dir, err := unix.Openat(hostSelf.Proc, "self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(dir)
-	var fds []int
-	buf := make([]byte, 4096)
-	for {
-		n, err := unix.Getdents(dir, buf)
-		if err != nil {
-			return nil, err
-		}
-		if n == 0 {
-			break
-		}
-		_, _, names := unix.ParseDirent(buf[:n], -1, nil)
-		for _, name := range names {
-			if fd, err := strconv.Atoi(name); err == nil && fd != dir {
-				fds = append(fds, fd)
-			}
-		}
-	}
-	return fds, nil
-}
-
 // forkedChild records a child of this process, for waits while a zygote
 // exists.
 func (p *Process) forkedChild(pid int) {
@@ -491,9 +468,7 @@ func (p *Process) WaitAnyBlocked() bool {
 	for pid := range p.knownChildren {
 		// Gone without a wait of ours (reaped by the kernel while SIGCHLD
 		// was ignored): forget it.
-		var info [128]byte
-		if _, _, e := unix.Syscall6(unix.SYS_WAITID, unix.P_PID, uintptr(pid), uintptr(unsafe.Pointer(&info[0])),
-			unix.WNOHANG|unix.WNOWAIT|unix.WEXITED|unix.WSTOPPED|unix.WCONTINUED|unix.WALL, 0, 0); e == unix.ECHILD {
+		if !hasChild(unix.P_PID, pid) {
 			delete(p.knownChildren, pid)
 		}
 	}
