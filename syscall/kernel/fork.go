@@ -518,9 +518,12 @@ func Resume(fd int) (Resumed, int, error) {
 		}
 	}
 	abi.CPU.StartSelfTest()
-	space, err := mem.New(mem.Layout{Limit: mem.GuestAddr(abi.Limit), MinAddr: 0x10000, ArenaSize: abi.CPU.ArenaSize})
-	if err != nil {
-		return info, 0, fmt.Errorf("reserving guest memory: %w", err)
+	space, warmEngine := takeWarmSpace(st.Machine)
+	if space == nil {
+		space, err = mem.New(mem.Layout{Limit: mem.GuestAddr(abi.Limit), MinAddr: 0x10000, ArenaSize: abi.CPU.ArenaSize})
+		if err != nil {
+			return info, 0, fmt.Errorf("reserving guest memory: %w", err)
+		}
 	}
 	// No teardown: xemu exits as Resume returns.
 	var p *Process
@@ -534,6 +537,7 @@ func Resume(fd int) (Resumed, int, error) {
 		HWCap: st.HWCap, HWCap2: st.HWCap2, CPUID: st.CPUID, Personality: st.Personality,
 		Limits: st.Limits, sigTrampoline: st.Trampoline}
 	p.initThreads()
+	p.spareEngine = warmEngine
 	p.execOptions.Args = st.ExecArgs
 	p.stderrFD = st.StderrFD
 	p.setupMemFDs(space)

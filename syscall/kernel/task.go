@@ -34,6 +34,10 @@ type Process struct {
 	Strace           io.Writer
 	straceMu         sync.Mutex
 
+	// spareEngine: an engine a zygote opened over Mem ahead, which the
+	// main thread's first engine is instead of a new one.
+	spareEngine *cpu.Engine
+
 	// reserved are the emulator's own descriptors, which the guest may not
 	// close or replace.
 	reserved reservedSet
@@ -315,9 +319,16 @@ func (p *Process) openEngineOn(t *Task, abi *ABI, space *mem.AddressSpace) (*cpu
 		// quarter of the main thread's 1 GiB keeps 64 threads at 16 GiB.
 		cfg.CodeBuffer = threadCodeBuffer
 	}
-	e, err := cpu.Open(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("starting the CPU: %w", err)
+	var e *cpu.Engine
+	if spare := p.spareEngine; spare != nil && t.mainThread && spare.Space() == space && spare.Arch() == abi.CPU {
+		p.spareEngine = nil
+		e = spare
+		e.SetHandler(t)
+	} else {
+		var err error
+		if e, err = cpu.Open(cfg); err != nil {
+			return nil, fmt.Errorf("starting the CPU: %w", err)
+		}
 	}
 	// Each call reads only the registers its arguments occupy; calls the
 	// table does not implement read them all, for --strace.

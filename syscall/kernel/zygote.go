@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -513,6 +514,9 @@ func ZygoteMain(sock, parent, machine int) (Resumed, int, error) {
 	// the terminal's signals, are not for it.
 	unix.Setpgid(0, 0)
 	unix.CloseOnExec(sock)
+	// The engine made now is the child's: one thread makes and runs it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	zygoteWarmUp(machine)
 	unix.Sendmsg(sock, []byte{zygoteReady}, nil, nil, 0)
 	memfd, err := zygoteReceive(sock)
@@ -534,8 +538,9 @@ func ZygoteMain(sock, parent, machine int) (Resumed, int, error) {
 var errParentGone = errors.New("parent gone")
 
 // zygoteWarmUp does ahead what a fork child's xemu does first: the system
-// call tables, and an engine opened and closed (the rest of an engine's
-// cost is first touches of memory the next one reuses).
+// call tables, the guest's address space and the engine over it. Both are
+// kept for the child (Resume takes them), so a fork through the zygote
+// opens no engine on its way to the child's first instruction.
 func zygoteWarmUp(machine int) {
 	abi, err := ForMachine(machine)
 	if err != nil {
@@ -545,10 +550,30 @@ func zygoteWarmUp(machine int) {
 	if err != nil {
 		return
 	}
-	if e, err := cpu.Open(cpu.Config{Arch: abi.CPU, Space: space}); err == nil {
-		e.Close()
+	e, err := cpu.Open(cpu.Config{Arch: abi.CPU, Space: space})
+	if err != nil {
+		space.Close()
+		return
 	}
-	space.Close()
+	warm.machine, warm.space, warm.engine = machine, space, e
+}
+
+// warm is what zygoteWarmUp made, until the child takes it.
+var warm struct {
+	machine int
+	space   *mem.AddressSpace
+	engine  *cpu.Engine // over space, with no handler yet
+}
+
+// takeWarmSpace hands over the zygote's empty address space for a guest of
+// machine, with the engine made over it, or nothing.
+func takeWarmSpace(machine int) (*mem.AddressSpace, *cpu.Engine) {
+	if warm.space == nil || warm.machine != machine {
+		return nil, nil
+	}
+	space, e := warm.space, warm.engine
+	warm.space, warm.engine = nil, nil
+	return space, e
 }
 
 // zygoteReceive takes a hand-over: it puts the guest's descriptors in
