@@ -15,7 +15,7 @@ package cpu
 #cgo LDFLAGS: -Wl,--wrap=helper_atomic_xchgb_arm -Wl,--wrap=helper_atomic_xchgw_le_arm
 #cgo LDFLAGS: -Wl,--wrap=helper_atomic_xchgl_le_arm -Wl,--wrap=helper_atomic_xchgq_le_arm
 #cgo LDFLAGS: -Wl,--wrap=qht_init -Wl,--wrap=qht_reset_size
-#cgo LDFLAGS: -Wl,--wrap=pthread_create -Wl,--wrap=mmap
+#cgo LDFLAGS: -Wl,--wrap=pthread_create -Wl,--wrap=mmap -Wl,--wrap=mmap64
 // busfault.c: the memory helpers, for a host SIGBUS on guest memory.
 #cgo LDFLAGS: -Wl,--wrap=helper_ret_ldub_mmu_aarch64 -Wl,--wrap=helper_le_lduw_mmu_aarch64 -Wl,--wrap=helper_be_lduw_mmu_aarch64
 #cgo LDFLAGS: -Wl,--wrap=helper_le_ldul_mmu_aarch64 -Wl,--wrap=helper_be_ldul_mmu_aarch64 -Wl,--wrap=helper_le_ldq_mmu_aarch64
@@ -100,9 +100,16 @@ type Config struct {
 	Space   *mem.AddressSpace
 	Handler Handler
 	// CodeBuffer is the size of the engine's buffer of translated code
-	// (0: Unicorn's default, 1 GiB).
+	// (0: DefaultCodeBuffer).
 	CodeBuffer uint32
 }
+
+// DefaultCodeBuffer is an engine's buffer of translated code unless its
+// Config says otherwise: half of Unicorn's own default, so that two fit
+// next to xemu's code (codebuf.c), the old program's engine and the new
+// one's during an execve. When it fills, TCG drops the engine's
+// translations and starts again.
+const DefaultCodeBuffer = 512 << 20
 
 // Engine is one Unicorn instance running one guest address space. It must be
 // used from one locked OS thread.
@@ -155,6 +162,9 @@ func open(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("cpu: too many engines")
 	}
 	arena, size := cfg.Space.Arena()
+	if cfg.CodeBuffer == 0 {
+		cfg.CodeBuffer = DefaultCodeBuffer
+	}
 	var uerr C.uc_err
 	e.c = C.xemu_open(C.int(a.id), C.int(model.uc), C.int(e.id),
 		C.uintptr_t(cfg.Space.PageTableRoot()), C.uint64_t(a.TrapBase),

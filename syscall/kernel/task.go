@@ -297,8 +297,8 @@ func (t *Task) startEngine() (*cpu.Engine, error) {
 }
 
 // threadCodeBuffer is the translated-code buffer of a thread's engine other
-// than the main thread's (which keeps Unicorn's 1 GiB). When it fills, TCG
-// drops the engine's translations and starts again.
+// than the main thread's (which has cpu.DefaultCodeBuffer). When it fills,
+// TCG drops the engine's translations and starts again.
 const threadCodeBuffer = 256 << 20
 
 // openEngine makes an engine over the process's memory for handler t.
@@ -316,7 +316,7 @@ func (p *Process) openEngineOn(t *Task, abi *ABI, space *mem.AddressSpace) (*cpu
 	if !t.mainThread {
 		// Another thread's engine translates the same program again, and
 		// its code buffer is address space reserved whether used or not: a
-		// quarter of the main thread's 1 GiB keeps 64 threads at 16 GiB.
+		// half of the main thread's keeps 64 threads at 16 GiB.
 		cfg.CodeBuffer = threadCodeBuffer
 	}
 	var e *cpu.Engine
