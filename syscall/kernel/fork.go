@@ -534,6 +534,7 @@ func Resume(fd int) (Resumed, int, error) {
 		HWCap: st.HWCap, HWCap2: st.HWCap2, CPUID: st.CPUID, Personality: st.Personality,
 		Limits: st.Limits, sigTrampoline: st.Trampoline}
 	p.initThreads()
+	p.initFileLimit()
 	p.execOptions.Args = st.ExecArgs
 	p.stderrFD = st.StderrFD
 	p.setupMemFDs(space)

@@ -27,6 +27,13 @@ func openat(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err := checkLargeFile(t, dirfd, host, a.Int(2)); err != nil {
 		return 0, err
 	}
+	// Linux takes the descriptor before it opens: no room, no file made
+	// or truncated.
+	if flags&(unix.O_CREAT|unix.O_TRUNC) != 0 {
+		if err := t.P.FDRoom(1); err != nil {
+			return 0, err
+		}
+	}
 	fd, err := unix.Openat(dirfd, host, flags, a.Uint(3))
 	if err != nil {
 		return 0, err
@@ -691,6 +698,9 @@ func dup3(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	flags := abi.OpenFlagsToHost(a.Int(2))
+	if flags&^unix.O_CLOEXEC == 0 && a.FD(0) != a.FD(1) && !t.P.FDBelowLimit(a.FD(1)) {
+		return 0, unix.EBADF // ksys_dup3: newfd past RLIMIT_NOFILE
+	}
 	_, special := t.P.Special(a.FD(1))
 	if err := unix.Dup3(a.FD(0), a.FD(1), flags); err != nil {
 		return 0, err
@@ -705,6 +715,9 @@ func dup3(t *kernel.Task, a kernel.Args) (uint64, error) {
 func pipe2(t *kernel.Task, a kernel.Args) (uint64, error) {
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], abi.OpenFlagsToHost(a.Int(1))); err != nil {
+		return 0, err
+	}
+	if err := t.P.NewFDs(fds[0], fds[1]); err != nil {
 		return 0, err
 	}
 	b := make([]byte, 8)

@@ -371,7 +371,10 @@ func signalfd4(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	if fd == -1 {
 		nfd, err := t.P.NewSignalFD(kernel.SigSet(m), flags)
-		return uint64(nfd), err
+		if err != nil {
+			return 0, err
+		}
+		return t.P.NewFD(nfd)
 	}
 	if err := t.CheckFD(fd); err != nil {
 		return 0, err

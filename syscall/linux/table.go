@@ -9,7 +9,7 @@ import (
 func init() {
 	kernel.AddEntries(map[string]*kernel.Entry{
 		// files (sys_file.go)
-		"openat":            {Fn: openat, Args: kernel.Kinds(kernel.KDirFD, kernel.KPath, kernel.KOpenFlags, kernel.KHex)},
+		"openat":            {NewFD: true, Fn: openat, Args: kernel.Kinds(kernel.KDirFD, kernel.KPath, kernel.KOpenFlags, kernel.KHex)},
 		"close":             {Fn: closeFD, Args: kernel.Kinds(kernel.KFD)},
 		"close_range":       {Fn: closeRange, Args: kernel.Kinds(kernel.KUint, kernel.KUint, kernel.KHex)},
 		"read":              {SockTimeout: unix.SO_RCVTIMEO, Fn: read, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KULong)},
@@ -50,7 +50,7 @@ func init() {
 		"fadvise64":         {Fn: fadvise64, Args: kernel.Kinds(kernel.KFD, kernel.KOff64, kernel.KOff64, kernel.KInt)},
 		"readahead":         {Fn: readahead, Args: kernel.Kinds(kernel.KFD, kernel.KOff64, kernel.KULong)},
 		"flock":             {Fn: flock, Args: kernel.Kinds(kernel.KFD, kernel.KHex)},
-		"dup":               {Fn: dup, Args: kernel.Kinds(kernel.KFD)},
+		"dup":               {NewFD: true, Fn: dup, Args: kernel.Kinds(kernel.KFD)},
 		"dup3":              {Fn: dup3, Args: kernel.Kinds(kernel.KFD, kernel.KFD, kernel.KOpenFlags)},
 		"pipe2":             {Fn: pipe2, Args: kernel.Kinds(kernel.KPtr, kernel.KOpenFlags)},
 		"chdir":             {Fn: chdir, Args: kernel.Kinds(kernel.KPath)},
@@ -63,8 +63,8 @@ func init() {
 		"copy_file_range":   {Fn: copyFileRange, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KFD, kernel.KPtr, kernel.KULong, kernel.KHex)},
 		"splice":            {Fn: splice, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KFD, kernel.KPtr, kernel.KULong, kernel.KHex)},
 		"tee":               {Fn: tee, Args: kernel.Kinds(kernel.KFD, kernel.KFD, kernel.KULong, kernel.KHex)},
-		"memfd_create":      {Fn: memfdCreate, Args: kernel.Kinds(kernel.KPath, kernel.KHex)},
-		"inotify_init1":     {Fn: inotifyInit1, Args: kernel.Kinds(kernel.KOpenFlags)},
+		"memfd_create":      {NewFD: true, Fn: memfdCreate, Args: kernel.Kinds(kernel.KPath, kernel.KHex)},
+		"inotify_init1":     {NewFD: true, Fn: inotifyInit1, Args: kernel.Kinds(kernel.KOpenFlags)},
 		"inotify_add_watch": {Fn: inotifyAddWatch, Args: kernel.Kinds(kernel.KFD, kernel.KPath, kernel.KHex)},
 		"inotify_rm_watch":  {Fn: inotifyRmWatch, Args: kernel.Kinds(kernel.KFD, kernel.KInt)},
 		"fcntl":             {Fn: fcntl, Args: kernel.Kinds(kernel.KFD, kernel.KInt, kernel.KULong)},
