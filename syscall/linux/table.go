@@ -20,6 +20,8 @@ func init() {
 		"writev":            {SockTimeout: unix.SO_SNDTIMEO, Fn: writev, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt)},
 		"preadv":            {Fn: preadv, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KOffLo, kernel.KOffHi)},
 		"pwritev":           {Fn: pwritev, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KOffLo, kernel.KOffHi)},
+		"preadv2":           {Fn: preadv2, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KOffLo, kernel.KOffHi, kernel.KHex)},
+		"pwritev2":          {Fn: pwritev2, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KOffLo, kernel.KOffHi, kernel.KHex)},
 		"lseek":             {Fn: lseek, Args: kernel.Kinds(kernel.KFD, kernel.KLong, kernel.KInt)},
 		"fstat":             {Fn: fstat, Args: kernel.Kinds(kernel.KFD, kernel.KPtr)},
 		"newfstatat":        {Fn: newfstatat, Args: kernel.Kinds(kernel.KDirFD, kernel.KPath, kernel.KPtr, kernel.KHex)},
