@@ -234,6 +234,13 @@ var testEnv = []string{"PATH=/usr/bin:/bin", "HOME=/tmp", "LANG=C", "TZ=UTC"}
 // under qemu-user, each in a fresh directory of the same shape.
 func runBoth(t *testing.T, a guestArch, sysroot, stdin string, prog string, args ...string) (x, q result) {
 	t.Helper()
+	return runBothNofile(t, a, sysroot, stdin, "", prog, args...)
+}
+
+// runBothNofile is runBoth with a soft RLIMIT_NOFILE to start both with
+// ("": the test's).
+func runBothNofile(t *testing.T, a guestArch, sysroot, stdin, nofile string, prog string, args ...string) (x, q result) {
+	t.Helper()
 	xdir, qdir := t.TempDir(), t.TempDir()
 	xargs := []string{}
 	qargs := []string{}
@@ -243,9 +250,23 @@ func runBoth(t *testing.T, a guestArch, sysroot, stdin string, prog string, args
 	}
 	xargs = append(append(xargs, prog), args...)
 	qargs = append(append(qargs, prog), args...)
-	x = runCmdLimit(t, guestLimit, xdir, stdin, testEnv, xemu(t), xargs...)
-	q = runCmdLimit(t, guestLimit, qdir, stdin, testEnv, a.Qemu, qargs...)
+	x = runNofile(t, xdir, stdin, nofile, xemu(t), xargs...)
+	q = runNofile(t, qdir, stdin, nofile, a.Qemu, qargs...)
 	return x, q
+}
+
+// runNofile runs a guest program's command with a soft RLIMIT_NOFILE of
+// nofile (prlimit(1) sets it and executes the command), or as it comes.
+func runNofile(t *testing.T, dir, stdin, nofile string, name string, args ...string) result {
+	t.Helper()
+	if nofile == "" {
+		return runCmdLimit(t, guestLimit, dir, stdin, testEnv, name, args...)
+	}
+	r := runCmdLimit(t, guestLimit, dir, stdin, testEnv, "prlimit", append([]string{"--nofile=" + nofile + ":", "--", name}, args...)...)
+	if name == xemuBin {
+		checkXemuStderr(t, args, r.Stderr)
+	}
+	return r
 }
 
 // guestLimit bounds one run of a guest program: each takes a few seconds at
@@ -272,6 +293,10 @@ type directives struct {
 	// Arch lists the architectures the program is written for (arch=);
 	// empty means all.
 	Arch []string
+	// Nofile (nofile=N): xemu and the oracle start with a soft
+	// RLIMIT_NOFILE of N, below the hard limit (as on most systems, where
+	// the Go runtime raises its own).
+	Nofile string
 	// SelfCheck (oracle=self): the program knows the right answers itself
 	// and exits 0 only if it got them; it runs under xemu alone. For what
 	// qemu-user gets wrong.
@@ -307,6 +332,8 @@ func readDirectives(t testing.TB, src string) directives {
 			d.Modes = strings.Split(val, ",")
 		case "arch":
 			d.Arch = strings.Split(val, ",")
+		case "nofile":
+			d.Nofile = val
 		case "oracle":
 			d.SelfCheck = val == "self"
 		}
@@ -349,13 +376,13 @@ func runGuestProgram(t *testing.T, a guestArch, src, name, mode string, d direct
 		if sysroot != "" {
 			args = append(args, "--sysroot", sysroot)
 		}
-		x := runCmdLimit(t, guestLimit, t.TempDir(), d.Stdin, testEnv, xemu(t), append(append(args, prog), d.Args...)...)
+		x := runNofile(t, t.TempDir(), d.Stdin, d.Nofile, xemu(t), append(append(args, prog), d.Args...)...)
 		if x.Exit != 0 {
 			t.Errorf("%s %s: exit status %d\n--- stdout\n%s\n--- stderr\n%s", name, mode, x.Exit, x.Stdout, x.Stderr)
 		}
 		return
 	}
-	x, q := runBoth(t, a, sysroot, d.Stdin, prog, d.Args...)
+	x, q := runBothNofile(t, a, sysroot, d.Stdin, d.Nofile, prog, d.Args...)
 	compare(t, name+" "+mode, x, q)
 }
 

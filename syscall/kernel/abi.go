@@ -134,6 +134,9 @@ type Entry struct {
 	// under which an interrupted call on a socket in argument 0 is never
 	// restarted (net/core/sock.c sock_intr_errno).
 	SockTimeout int
+	// NewFD: the result is a descriptor the call made for the guest, which
+	// one at or past the guest's RLIMIT_NOFILE may not have (nofile.go).
+	NewFD bool
 	// fdArgs has bit i set when argument i is a descriptor.
 	fdArgs  uint8
 	Args    []ArgKind

@@ -221,9 +221,14 @@ func (t *Task) execHost(path string, argv, envp []string, native bool) error {
 	undoSignals := t.handOverSignals(native)
 	var err error
 	if path == "" {
+		// The next xemu takes the guest's limits from --exec-state.
 		err = execSelf(argv, envp)
 	} else {
+		// A program the kernel runs (a host one, or a guest one through
+		// binfmt_misc) starts with the guest's descriptor limit.
+		undoLimit := p.HostFileLimit()
 		err = unix.Exec(path, argv, envp)
+		undoLimit()
 	}
 	undoSignals()
 	undo()

@@ -538,6 +538,7 @@ func Resume(fd int) (Resumed, int, error) {
 		Limits: st.Limits, sigTrampoline: st.Trampoline}
 	p.initThreads()
 	p.spareEngine = warmEngine
+	p.initFileLimit()
 	p.execOptions.Args = st.ExecArgs
 	p.stderrFD = st.StderrFD
 	p.setupMemFDs(space)

@@ -153,25 +153,25 @@ func (t *Task) GuestPath(a mem.GuestAddr) (string, error) {
 	return t.P.Mem.ReadString(a, PathMax)
 }
 
-// iovec is one guest struct iovec.
-type iovec struct {
+// Iovec is one guest struct iovec.
+type Iovec struct {
 	base mem.GuestAddr
 	len  uint64
 }
 
 // Base is the segment's guest address.
-func (v iovec) Base() mem.GuestAddr { return v.base }
+func (v Iovec) Base() mem.GuestAddr { return v.base }
 
 // Len is the segment's length.
-func (v iovec) Len() uint64 { return v.len }
+func (v Iovec) Len() uint64 { return v.len }
 
 // Iovecs reads a guest iovec array.
-func (t *Task) Iovecs(a mem.GuestAddr, n int) ([]iovec, error) {
+func (t *Task) Iovecs(a mem.GuestAddr, n int) ([]Iovec, error) {
 	if n < 0 || n > 1024 {
 		return nil, unix.EINVAL
 	}
 	w := t.WordSize()
-	out := make([]iovec, n)
+	out := make([]Iovec, n)
 	var total uint64
 	for i := range out {
 		base, err := t.GetWord(a + mem.GuestAddr(uint64(i)*2*w))
@@ -186,7 +186,7 @@ func (t *Task) Iovecs(a mem.GuestAddr, n int) ([]iovec, error) {
 			return nil, unix.EINVAL
 		}
 		total += l
-		out[i] = iovec{mem.GuestAddr(base), l}
+		out[i] = Iovec{mem.GuestAddr(base), l}
 	}
 	// __import_iovec: each segment must lie in user space (EFAULT), once
 	// every length has been found not negative (EINVAL).
@@ -215,7 +215,7 @@ func (t *Task) AccessOK(a mem.GuestAddr, n uint64) bool {
 // Like Linux, the whole transfer is at most MAX_RW_COUNT bytes (import_iovec
 // shortens the segments), and xemu copies at most maxCopy bytes of
 // scattered guest pages per call, however the segments overlap.
-func (t *Task) HostIovecs(iov []iovec, write bool) ([]*HostBuf, [][]byte, error) {
+func (t *Task) HostIovecs(iov []Iovec, write bool) ([]*HostBuf, [][]byte, error) {
 	var bufs []*HostBuf
 	var slices [][]byte
 	left, copyLeft := uint64(MaxRW), uint64(maxCopy)

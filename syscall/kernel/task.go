@@ -56,6 +56,9 @@ type Process struct {
 
 	Personality uint32
 	Limits      map[int]*Rlimit
+	// fileLimit is the guest's soft RLIMIT_NOFILE where xemu enforces it
+	// (nofile.go); 0: the host does.
+	fileLimit atomic.Uint64
 	// membarrier is the guest's membarrier registrations, as the
 	// MEMBARRIER_CMD_REGISTER_* bits: the host's, made for this process,
 	// outlive an execve in it, which Linux's do not (membarrier_exec_mmap).
@@ -208,6 +211,7 @@ func Run(cfg Config, f *loader.File, interp *loader.File, abi *ABI) (int, error)
 	p := &Process{FS: &guestfs.FS{Sysroot: cfg.Sysroot, Exe: cfg.Exe}, Strace: cfg.Strace, Limits: cfg.Limits,
 		noRandomize: cfg.NoRandomize}
 	p.initThreads()
+	p.initFileLimit()
 	if cfg.StraceFD > 0 {
 		p.Reserve(cfg.StraceFD)
 		p.straceFD = cfg.StraceFD
@@ -500,6 +504,9 @@ func (t *Task) Syscall(e *cpu.Engine) {
 		r, err = ent.Fn(t, *a)
 	}
 	t.hostCallSeq.Add(1)
+	if ent.NewFD && err == nil {
+		r, err = t.P.NewFD(int(r))
+	}
 	var call *interruptedCall
 	if err == unix.EINTR {
 		// A host call was interrupted: by a signal for the guest, which

@@ -45,11 +45,15 @@ func fcntl(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	switch cmd {
 	case fDupfd, fDupfdCloexec:
-		r, err := unix.FcntlInt(uintptr(fd), cmd, a.Int(2))
-		if err == nil {
-			t.P.Dirs.Dup(fd, r)
+		if a.Int(2) >= 0 && !t.P.FDBelowLimit(a.Int(2)) {
+			return 0, unix.EINVAL // f_dupfd: from past RLIMIT_NOFILE
 		}
-		return uint64(r), err
+		r, err := unix.FcntlInt(uintptr(fd), cmd, a.Int(2))
+		if err != nil {
+			return 0, err
+		}
+		t.P.Dirs.Dup(fd, r)
+		return t.P.NewFD(r)
 	case fGetfd, fGetown, fGetsig, fGetlease, fGetpipeSz, fGetSeals:
 		r, err := unix.FcntlInt(uintptr(fd), cmd, 0)
 		return uint64(r), err

@@ -27,6 +27,13 @@ func openat(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err := checkLargeFile(t, dirfd, host, a.Int(2)); err != nil {
 		return 0, err
 	}
+	// Linux takes the descriptor before it opens: no room, no file made
+	// or truncated.
+	if flags&(unix.O_CREAT|unix.O_TRUNC) != 0 {
+		if err := t.P.FDRoom(1); err != nil {
+			return 0, err
+		}
+	}
 	fd, err := unix.Openat(dirfd, host, flags, a.Uint(3))
 	if err != nil {
 		return 0, err
@@ -172,16 +179,9 @@ func read(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, unix.EFAULT
 	}
 	if sf, ok := t.P.Special(a.FD(0)); ok {
-		if sf.SignalFD != nil {
-			return readSignalFD(t, sf.SignalFD, a.FD(0), a.Addr(1), a.U64(2))
+		if f := specialReader(sf, -1); f != nil {
+			return f(t, a.FD(0), sf, a.Addr(1), a.U64(2), -1)
 		}
-		if sf.Pagemap {
-			return pagemapRead(t, a.FD(0), sf, a.Addr(1), a.U64(2), -1)
-		}
-		if sf.SyscallTID != 0 {
-			return syscallRead(t, sf.SyscallTID, a.FD(0), a.Addr(1), a.U64(2))
-		}
-		return guestMemIO(t, a.FD(0), sf, a.Addr(1), a.U64(2), -1, false)
 	}
 	b, err := t.OutBuf(a.Addr(1), a.U64(2))
 	if err != nil {
@@ -201,10 +201,10 @@ func write(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if !t.AccessOK(a.Addr(1), a.U64(2)) {
 		return 0, unix.EFAULT
 	}
-	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
-		return guestMemIO(t, a.FD(0), sf, a.Addr(1), a.U64(2), -1, true)
-	} else if ok && sf.CommTID != 0 {
-		return commWrite(t, sf.CommTID, a.Addr(1), a.U64(2))
+	if sf, ok := t.P.Special(a.FD(0)); ok {
+		if f := specialWriter(sf, -1); f != nil {
+			return f(t, a.FD(0), sf, a.Addr(1), a.U64(2), -1)
+		}
 	}
 	b, err := t.InBuf(a.Addr(1), a.U64(2))
 	if err != nil {
@@ -221,10 +221,10 @@ func pread64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if !t.AccessOK(a.Addr(1), a.U64(2)) {
 		return 0, unix.EFAULT
 	}
-	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
-		return guestMemIO(t, a.FD(0), sf, a.Addr(1), a.U64(2), a.I64(3), false)
-	} else if ok && sf.Pagemap {
-		return pagemapRead(t, a.FD(0), sf, a.Addr(1), a.U64(2), a.I64(3))
+	if sf, ok := t.P.Special(a.FD(0)); ok {
+		if f := specialReader(sf, a.I64(3)); f != nil {
+			return f(t, a.FD(0), sf, a.Addr(1), a.U64(2), a.I64(3))
+		}
 	}
 	b, err := t.OutBuf(a.Addr(1), a.U64(2))
 	if err != nil {
@@ -247,8 +247,10 @@ func pwrite64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err := t.CheckFD(a.FD(0)); err != nil {
 		return 0, err
 	}
-	if sf, ok := t.P.Special(a.FD(0)); ok && sf.GuestMem {
-		return guestMemIO(t, a.FD(0), sf, a.Addr(1), a.U64(2), a.I64(3), true)
+	if sf, ok := t.P.Special(a.FD(0)); ok {
+		if f := specialWriter(sf, a.I64(3)); f != nil {
+			return f(t, a.FD(0), sf, a.Addr(1), a.U64(2), a.I64(3))
+		}
 	}
 	b, err := t.InBuf(a.Addr(1), a.U64(2))
 	if err != nil {
@@ -258,12 +260,56 @@ func pwrite64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	return uint64(n), err
 }
 
+// specialIO moves n bytes between buf and a descriptor xemu serves itself,
+// at off (< 0: at the file position, which advances).
+type specialIO func(t *kernel.Task, fd int, sf kernel.SpecialFile, buf mem.GuestAddr, n uint64, off int64) (uint64, error)
+
+// specialReader is what serves read (off < 0) and pread64 on a special
+// file; nil where the host descriptor does (a signalfd's or a
+// /proc/PID/syscall's pread, whose memfd has nothing to give, and a comm
+// file's read).
+func specialReader(sf kernel.SpecialFile, off int64) specialIO {
+	switch {
+	case sf.SignalFD != nil && off < 0:
+		return func(t *kernel.Task, fd int, sf kernel.SpecialFile, buf mem.GuestAddr, n uint64, _ int64) (uint64, error) {
+			return readSignalFD(t, sf.SignalFD, fd, buf, n)
+		}
+	case sf.Pagemap:
+		return pagemapRead
+	case sf.SyscallTID != 0 && off < 0:
+		return func(t *kernel.Task, fd int, sf kernel.SpecialFile, buf mem.GuestAddr, n uint64, _ int64) (uint64, error) {
+			return syscallRead(t, sf.SyscallTID, fd, buf, n)
+		}
+	case sf.GuestMem:
+		return func(t *kernel.Task, fd int, sf kernel.SpecialFile, buf mem.GuestAddr, n uint64, off int64) (uint64, error) {
+			return guestMemIO(t, fd, sf, buf, n, off, false)
+		}
+	}
+	return nil
+}
+
+// specialWriter is what serves write (off < 0) and pwrite64 on a special
+// file; nil where the host descriptor does.
+func specialWriter(sf kernel.SpecialFile, off int64) specialIO {
+	switch {
+	case sf.GuestMem:
+		return func(t *kernel.Task, fd int, sf kernel.SpecialFile, buf mem.GuestAddr, n uint64, off int64) (uint64, error) {
+			return guestMemIO(t, fd, sf, buf, n, off, true)
+		}
+	case sf.CommTID != 0 && off < 0:
+		return func(t *kernel.Task, fd int, sf kernel.SpecialFile, buf mem.GuestAddr, n uint64, _ int64) (uint64, error) {
+			return commWrite(t, sf.CommTID, buf, n)
+		}
+	}
+	return nil
+}
+
 func readv(t *kernel.Task, a kernel.Args) (uint64, error) {
-	return vectorIO(t, a.FD(0), a.Addr(1), a.Int(2), true, -1)
+	return vectorIO(t, a.FD(0), a.Addr(1), a.Int(2), true, -1, 0)
 }
 
 func writev(t *kernel.Task, a kernel.Args) (uint64, error) {
-	return vectorIO(t, a.FD(0), a.Addr(1), a.Int(2), false, -1)
+	return vectorIO(t, a.FD(0), a.Addr(1), a.Int(2), false, -1, 0)
 }
 
 // preadv and pwritev refuse a negative offset (fs/read_write.c); vectorIO
@@ -272,18 +318,35 @@ func preadv(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a.I64(3) < 0 {
 		return 0, unix.EINVAL
 	}
-	return vectorIO(t, a.FD(0), a.Addr(1), a.Int(2), true, a.I64(3))
+	return vectorIO(t, a.FD(0), a.Addr(1), a.Int(2), true, a.I64(3), 0)
 }
 
 func pwritev(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if a.I64(3) < 0 {
 		return 0, unix.EINVAL
 	}
-	return vectorIO(t, a.FD(0), a.Addr(1), a.Int(2), false, a.I64(3))
+	return vectorIO(t, a.FD(0), a.Addr(1), a.Int(2), false, a.I64(3), 0)
 }
 
-// vectorIO is readv/writev (off < 0) and preadv/pwritev.
-func vectorIO(t *kernel.Task, fd int, iovAddr mem.GuestAddr, n int, isRead bool, off int64) (uint64, error) {
+// preadv2 and pwritev2 take RWF_* flags (include/uapi/linux/fs.h, the same
+// on every architecture), and an offset of -1 for the file position.
+func preadv2(t *kernel.Task, a kernel.Args) (uint64, error) {
+	if a.I64(3) < -1 {
+		return 0, unix.EINVAL
+	}
+	return vectorIO(t, a.FD(0), a.Addr(1), a.Int(2), true, a.I64(3), a.Int(5))
+}
+
+func pwritev2(t *kernel.Task, a kernel.Args) (uint64, error) {
+	if a.I64(3) < -1 {
+		return 0, unix.EINVAL
+	}
+	return vectorIO(t, a.FD(0), a.Addr(1), a.Int(2), false, a.I64(3), a.Int(5))
+}
+
+// vectorIO is readv/writev (off < 0) and preadv/pwritev, with preadv2's and
+// pwritev2's flags.
+func vectorIO(t *kernel.Task, fd int, iovAddr mem.GuestAddr, n int, isRead bool, off int64, flags int) (uint64, error) {
 	if !isRead {
 		if err := t.CheckFD(fd); err != nil {
 			return 0, err
@@ -292,6 +355,11 @@ func vectorIO(t *kernel.Task, fd int, iovAddr mem.GuestAddr, n int, isRead bool,
 	iov, err := t.Iovecs(iovAddr, n)
 	if err != nil {
 		return 0, err
+	}
+	if sf, ok := t.P.Special(fd); ok {
+		if n, ok, err := specialVectorIO(t, fd, sf, iov, isRead, off, flags); ok {
+			return n, err
+		}
 	}
 	bufs, slices, err := t.HostIovecs(iov, isRead)
 	if err != nil {
@@ -304,6 +372,10 @@ func vectorIO(t *kernel.Task, fd int, iovAddr mem.GuestAddr, n int, isRead bool,
 	}
 	var k int
 	switch {
+	case flags != 0 && isRead:
+		k, err = unix.Preadv2(fd, slices, off, flags)
+	case flags != 0:
+		k, err = unix.Pwritev2(fd, slices, off, flags)
 	case isRead && off < 0:
 		k, err = unix.Readv(fd, slices)
 	case isRead:
@@ -320,6 +392,69 @@ func vectorIO(t *kernel.Task, fd int, iovAddr mem.GuestAddr, n int, isRead bool,
 		return uint64(k), kernel.FinishIovecs(bufs, k)
 	}
 	return uint64(k), nil
+}
+
+// RWF_* flags (include/uapi/linux/fs.h).
+const (
+	rwfHipri  = 0x1
+	rwfDsync  = 0x2
+	rwfSync   = 0x4
+	rwfNowait = 0x8
+	rwfAppend = 0x10
+)
+
+// specialVectorIO is the vector forms on a descriptor xemu serves itself,
+// done as Linux does them for that file; ok is false where the host
+// descriptor serves them, as it serves the scalar forms. A signalfd has
+// read_iter: one read fills the iovecs as one buffer with whole
+// signalfd_siginfo records (signalfd_read_iter). /proc/PID/mem, pagemap,
+// syscall and comm files have read and write only, which
+// do_loop_readv_writev calls once per iovec, stopping at the first short
+// one; an error counts only if nothing moved before it. Those take no flag
+// but RWF_HIPRI (EOPNOTSUPP).
+func specialVectorIO(t *kernel.Task, fd int, sf kernel.SpecialFile, iov []kernel.Iovec, isRead bool, off int64, flags int) (uint64, bool, error) {
+	if isRead && sf.SignalFD != nil && off < 0 {
+		if flags&^(rwfHipri|rwfDsync|rwfSync|rwfNowait|rwfAppend) != 0 {
+			return 0, true, unix.EOPNOTSUPP
+		}
+		n, err := readvSignalFD(t, sf.SignalFD, fd, iov, flags&rwfNowait != 0)
+		return n, true, err
+	}
+	one := specialReader(sf, off)
+	if !isRead {
+		one = specialWriter(sf, off)
+	}
+	if one == nil {
+		return 0, false, nil
+	}
+	if flags&^rwfHipri != 0 {
+		return 0, true, unix.EOPNOTSUPP
+	}
+	var done uint64
+	for _, v := range iov {
+		n := min(v.Len(), kernel.MaxRW-done)
+		if n == 0 {
+			if done == kernel.MaxRW {
+				break
+			}
+			continue
+		}
+		k, err := one(t, fd, sf, v.Base(), n, off)
+		if err != nil {
+			if done == 0 {
+				return 0, true, err
+			}
+			break
+		}
+		done += k
+		if off >= 0 {
+			off += int64(k)
+		}
+		if k != n {
+			break
+		}
+	}
+	return done, true, nil
 }
 
 func lseek(t *kernel.Task, a kernel.Args) (uint64, error) {
@@ -691,6 +826,9 @@ func dup3(t *kernel.Task, a kernel.Args) (uint64, error) {
 		return 0, err
 	}
 	flags := abi.OpenFlagsToHost(a.Int(2))
+	if flags&^unix.O_CLOEXEC == 0 && a.FD(0) != a.FD(1) && !t.P.FDBelowLimit(a.FD(1)) {
+		return 0, unix.EBADF // ksys_dup3: newfd past RLIMIT_NOFILE
+	}
 	_, special := t.P.Special(a.FD(1))
 	if err := unix.Dup3(a.FD(0), a.FD(1), flags); err != nil {
 		return 0, err
@@ -705,6 +843,9 @@ func dup3(t *kernel.Task, a kernel.Args) (uint64, error) {
 func pipe2(t *kernel.Task, a kernel.Args) (uint64, error) {
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], abi.OpenFlagsToHost(a.Int(1))); err != nil {
+		return 0, err
+	}
+	if err := t.P.NewFDs(fds[0], fds[1]); err != nil {
 		return 0, err
 	}
 	b := make([]byte, 8)
@@ -922,4 +1063,25 @@ func commWrite(t *kernel.Task, tid int, buf mem.GuestAddr, n uint64) (uint64, er
 	}
 	t.P.SetComm(tid, b)
 	return n, nil
+}
+
+// scatter copies b over the guest's iovecs in turn, as copy_to_iter does:
+// up to the first byte it cannot write. It returns how much it copied.
+func scatter(t *kernel.Task, iov []kernel.Iovec, b []byte) int {
+	done := 0
+	for _, v := range iov {
+		if done == len(b) {
+			break
+		}
+		n := min(v.Len(), uint64(len(b)-done))
+		ok := t.P.Mem.Accessible(v.Base(), n, mem.ProtWrite)
+		if ok > 0 && t.CopyOut(v.Base(), b[done:done+int(ok)]) != nil {
+			return done
+		}
+		done += int(ok)
+		if ok < n {
+			break
+		}
+	}
+	return done
 }

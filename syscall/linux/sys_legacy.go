@@ -202,8 +202,8 @@ func getdents(t *kernel.Task, a kernel.Args) (uint64, error) {
 
 func init() {
 	kernel.AddEntries(map[string]*kernel.Entry{
-		"open":         {Fn: open, Args: kernel.Kinds(kernel.KPath, kernel.KOpenFlags, kernel.KHex)},
-		"creat":        {Fn: creat, Args: kernel.Kinds(kernel.KPath, kernel.KHex)},
+		"open":         {NewFD: true, Fn: open, Args: kernel.Kinds(kernel.KPath, kernel.KOpenFlags, kernel.KHex)},
+		"creat":        {NewFD: true, Fn: creat, Args: kernel.Kinds(kernel.KPath, kernel.KHex)},
 		"link":         {Fn: link, Args: kernel.Kinds(kernel.KPath, kernel.KPath)},
 		"unlink":       {Fn: unlink, Args: kernel.Kinds(kernel.KPath)},
 		"mkdir":        {Fn: mkdir, Args: kernel.Kinds(kernel.KPath, kernel.KHex)},
@@ -219,7 +219,7 @@ func init() {
 		"pipe":         {Fn: pipe, Args: kernel.Kinds(kernel.KPtr)},
 		"dup2":         {Fn: dup2, Args: kernel.Kinds(kernel.KFD, kernel.KFD)},
 		"getpgrp":      {Fn: getpgrp},
-		"inotify_init": {Fn: inotifyInit},
+		"inotify_init": {NewFD: true, Fn: inotifyInit},
 		"stat":         {Fn: stat, Args: kernel.Kinds(kernel.KPath, kernel.KPtr)},
 		"lstat":        {Fn: lstat, Args: kernel.Kinds(kernel.KPath, kernel.KPtr)},
 		"utimes":       {Fn: utimes, Args: kernel.Kinds(kernel.KPath, kernel.KPtr)},

@@ -22,9 +22,9 @@ import (
 func init() {
 	K := kernel.Kinds
 	kernel.AddEntries(map[string]*kernel.Entry{
-		"pidfd_open":        {Fn: pidfdOpen, Args: K(kernel.KInt, kernel.KHex)},
+		"pidfd_open":        {NewFD: true, Fn: pidfdOpen, Args: K(kernel.KInt, kernel.KHex)},
 		"pidfd_send_signal": {Fn: pidfdSendSignal, Args: K(kernel.KFD, kernel.KSignal, kernel.KPtr, kernel.KHex)},
-		"pidfd_getfd": {Fn: pidfdGetfd, Args: K(kernel.KFD, kernel.KInt, kernel.KHex), Support: kernel.Partial,
+		"pidfd_getfd": {NewFD: true, Fn: pidfdGetfd, Args: K(kernel.KFD, kernel.KInt, kernel.KHex), Support: kernel.Partial,
 			Note: "descriptors 900 and above of another xemu process are refused (EBADF): that is where xemu keeps its own"},
 	})
 }

@@ -30,16 +30,16 @@ func init() {
 		"poll":          {Restart: kernel.ERESTARTNOHAND, Fn: poll, Args: kernel.Kinds(kernel.KPtr, kernel.KUint, kernel.KInt)},
 		"pselect6":      {Restart: kernel.ERESTARTNOHAND, Fn: pselect6, Args: kernel.Kinds(kernel.KInt, kernel.KPtr, kernel.KPtr, kernel.KPtr, kernel.KPtr, kernel.KPtr)},
 		"_newselect":    {Restart: kernel.ERESTARTNOHAND, Fn: newselect, Args: kernel.Kinds(kernel.KInt, kernel.KPtr, kernel.KPtr, kernel.KPtr, kernel.KPtr)},
-		"epoll_create":  {Fn: epollCreate, Args: kernel.Kinds(kernel.KInt)},
-		"epoll_create1": {Fn: epollCreate1, Args: kernel.Kinds(kernel.KOpenFlags)},
+		"epoll_create":  {NewFD: true, Fn: epollCreate, Args: kernel.Kinds(kernel.KInt)},
+		"epoll_create1": {NewFD: true, Fn: epollCreate1, Args: kernel.Kinds(kernel.KOpenFlags)},
 		"epoll_ctl":     {Fn: epollCtl, Args: kernel.Kinds(kernel.KFD, kernel.KInt, kernel.KFD, kernel.KPtr)},
 		"epoll_wait":    {Restart: kernel.ERESTARTNOHAND, Fn: epollWait, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KInt)},
 		"epoll_pwait":   {Restart: kernel.ERESTARTNOHAND, Fn: epollPwait, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KInt, kernel.KPtr, kernel.KULong)},
 		// epoll_pwait2 came after the time64 work: every ABI passes it a __kernel_timespec.
 		"epoll_pwait2":    {Restart: kernel.ERESTARTNOHAND, Fn: epollPwait2, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KPtr, kernel.KPtr, kernel.KULong), Time64: true},
-		"eventfd":         {Fn: eventfd, Args: kernel.Kinds(kernel.KUint)},
-		"eventfd2":        {Fn: eventfd2, Args: kernel.Kinds(kernel.KUint, kernel.KOpenFlags)},
-		"timerfd_create":  {Fn: timerfdCreate, Args: kernel.Kinds(kernel.KInt, kernel.KOpenFlags)},
+		"eventfd":         {NewFD: true, Fn: eventfd, Args: kernel.Kinds(kernel.KUint)},
+		"eventfd2":        {NewFD: true, Fn: eventfd2, Args: kernel.Kinds(kernel.KUint, kernel.KOpenFlags)},
+		"timerfd_create":  {NewFD: true, Fn: timerfdCreate, Args: kernel.Kinds(kernel.KInt, kernel.KOpenFlags)},
 		"timerfd_settime": {Fn: timerfdSettime, Args: kernel.Kinds(kernel.KFD, kernel.KHex, kernel.KPtr, kernel.KPtr)},
 		"timerfd_gettime": {Fn: timerfdGettime, Args: kernel.Kinds(kernel.KFD, kernel.KPtr)},
 	})
@@ -133,8 +133,15 @@ func poll(t *kernel.Task, a kernel.Args) (uint64, error) {
 // pollFDs runs a host ppoll on the guest's pollfd array; ts (if any) is
 // left holding the time that remained, as the kernel updates it.
 func pollFDs(t *kernel.Task, fdsAddr mem.GuestAddr, nfds uint64, ts *unix.Timespec) (uint64, error) {
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err == nil && nfds > lim.Cur {
+	// do_sys_poll: more entries than RLIMIT_NOFILE (the guest's) is EINVAL.
+	lim := t.P.FileLimit()
+	if lim == 0 {
+		var host unix.Rlimit
+		if unix.Getrlimit(unix.RLIMIT_NOFILE, &host) == nil {
+			lim = host.Cur
+		}
+	}
+	if lim != 0 && nfds > lim {
 		return 0, unix.EINVAL
 	}
 	raw := make([]byte, nfds*pollfdSize)

@@ -165,24 +165,61 @@ func getRobustList(t *kernel.Task, a kernel.Args) (uint64, error) {
 }
 
 // Resource limits that describe the guest's address space are kept by xemu:
-// applied to the host they would limit the emulator's own reservations.
+// applied to the host they would limit the emulator's own reservations. So
+// is RLIMIT_NOFILE, which the host keeps raised for xemu's own descriptors
+// (kernel/nofile.go).
 const (
-	rlimitStack = 3
-	rlimitData  = kernel.RlimitData
-	rlimitAS    = kernel.RlimitAS
+	rlimitStack  = 3
+	rlimitData   = kernel.RlimitData
+	rlimitAS     = kernel.RlimitAS
+	rlimitNofile = kernel.RlimitNofile
 )
 
+// emulatedLimit is the limit xemu keeps for res, if it keeps one; those of
+// the address space get their defaults when first asked for.
 func emulatedLimit(p *kernel.Process, res int) (*kernel.Rlimit, bool) {
 	if p.Limits == nil {
-		inf := ^uint64(0)
-		p.Limits = map[int]*kernel.Rlimit{rlimitStack: {Cur: 8 << 20, Max: inf}, rlimitData: {Cur: inf, Max: inf}, rlimitAS: {Cur: inf, Max: inf}}
+		p.Limits = map[int]*kernel.Rlimit{}
+	}
+	inf := ^uint64(0)
+	if p.Limits[rlimitStack] == nil {
+		p.Limits[rlimitStack] = &kernel.Rlimit{Cur: 8 << 20, Max: inf}
 		var l unix.Rlimit
 		if unix.Getrlimit(rlimitStack, &l) == nil {
 			p.Limits[rlimitStack] = &kernel.Rlimit{Cur: l.Cur, Max: l.Max}
 		}
 	}
+	for _, r := range []int{rlimitData, rlimitAS} {
+		if p.Limits[r] == nil {
+			p.Limits[r] = &kernel.Rlimit{Cur: inf, Max: inf}
+		}
+	}
 	l, ok := p.Limits[res]
 	return l, ok
+}
+
+// setEmulatedLimit changes a limit xemu keeps. Raising a hard limit takes
+// CAP_SYS_RESOURCE; an RLIMIT_NOFILE past the host's raises the host's, which
+// fs.nr_open bounds (EPERM past it, as Linux gives).
+func setEmulatedLimit(p *kernel.Process, res int, l *kernel.Rlimit, cur, max uint64) error {
+	if max > l.Max && unix.Geteuid() != 0 {
+		return unix.EPERM
+	}
+	if res == rlimitNofile {
+		var host unix.Rlimit
+		if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &host); err != nil {
+			return err
+		}
+		if max > host.Max {
+			if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: max, Max: max}); err != nil {
+				return err
+			}
+		}
+	}
+	l.Cur, l.Max = cur, max
+	p.SyncMemoryRules()
+	p.SyncFileLimit()
+	return nil
 }
 
 // rlim64 converts between host RLIM64_INFINITY and a 32-bit guest's.
@@ -214,11 +251,9 @@ func prlimit64(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if l, ok := emulatedLimit(t.P, res); ok && self {
 		old = unix.Rlimit{Cur: l.Cur, Max: l.Max}
 		if newl != nil {
-			if newl.Max > l.Max && unix.Geteuid() != 0 {
-				return 0, unix.EPERM
+			if err := setEmulatedLimit(t.P, res, l, newl.Cur, newl.Max); err != nil {
+				return 0, err
 			}
-			l.Cur, l.Max = newl.Cur, newl.Max
-			t.P.SyncMemoryRules()
 		}
 	} else if err := unix.Prlimit(pid, res, newl, &old); err != nil {
 		return 0, err
@@ -282,12 +317,7 @@ func setrlimit(t *kernel.Task, a kernel.Args) (uint64, error) {
 		if cur > max {
 			return 0, unix.EINVAL
 		}
-		if max > l.Max && unix.Geteuid() != 0 {
-			return 0, unix.EPERM
-		}
-		l.Cur, l.Max = cur, max
-		t.P.SyncMemoryRules()
-		return 0, nil
+		return 0, setEmulatedLimit(t.P, res, l, cur, max)
 	}
 	return 0, unix.Setrlimit(res, &unix.Rlimit{Cur: cur, Max: max})
 }

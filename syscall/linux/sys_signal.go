@@ -371,7 +371,10 @@ func signalfd4(t *kernel.Task, a kernel.Args) (uint64, error) {
 	}
 	if fd == -1 {
 		nfd, err := t.P.NewSignalFD(kernel.SigSet(m), flags)
-		return uint64(nfd), err
+		if err != nil {
+			return 0, err
+		}
+		return t.P.NewFD(nfd)
 	}
 	if err := t.CheckFD(fd); err != nil {
 		return 0, err
@@ -400,4 +403,31 @@ func readSignalFD(t *kernel.Task, s *kernel.SignalFD, fd int, a mem.GuestAddr, n
 		return 0, err
 	}
 	return uint64(got), t.CopyOut(a, buf[:got])
+}
+
+// readvSignalFD is readv (and preadv2 at the file position) on a signalfd,
+// as signalfd_read_iter does it: as many whole records as the iovecs hold
+// together (EINVAL for room for none), each copied across them. One that
+// cannot be copied whole is lost, as on Linux: EFAULT, or the end of a
+// read that already gave some.
+func readvSignalFD(t *kernel.Task, s *kernel.SignalFD, fd int, iov []kernel.Iovec, nowait bool) (uint64, error) {
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return 0, err
+	}
+	var total uint64
+	for _, v := range iov {
+		total += v.Len()
+	}
+	buf := make([]byte, min(total, 64*abi.SignalfdSigInfoSize))
+	got, err := t.ReadSignalFD(s, buf, nowait || fl&unix.O_NONBLOCK != 0)
+	if err != nil {
+		return 0, err
+	}
+	k := scatter(t, iov, buf[:got])
+	k -= k % abi.SignalfdSigInfoSize
+	if k == 0 && got > 0 {
+		return 0, unix.EFAULT
+	}
+	return uint64(k), nil
 }

@@ -23,13 +23,13 @@ import (
 
 func init() {
 	kernel.AddEntries(map[string]*kernel.Entry{
-		"socket":      {Fn: socket, Args: kernel.Kinds(kernel.KInt, kernel.KHex, kernel.KInt)},
+		"socket":      {NewFD: true, Fn: socket, Args: kernel.Kinds(kernel.KInt, kernel.KHex, kernel.KInt)},
 		"socketpair":  {Fn: socketpair, Args: kernel.Kinds(kernel.KInt, kernel.KHex, kernel.KInt, kernel.KPtr)},
 		"bind":        {Fn: bind, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt)},
 		"connect":     {SockTimeout: unix.SO_SNDTIMEO, Fn: connect, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt)},
 		"listen":      {Fn: listen, Args: kernel.Kinds(kernel.KFD, kernel.KInt)},
-		"accept":      {SockTimeout: unix.SO_RCVTIMEO, Fn: accept, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KPtr)},
-		"accept4":     {SockTimeout: unix.SO_RCVTIMEO, Fn: accept4, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KPtr, kernel.KHex)},
+		"accept":      {NewFD: true, SockTimeout: unix.SO_RCVTIMEO, Fn: accept, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KPtr)},
+		"accept4":     {NewFD: true, SockTimeout: unix.SO_RCVTIMEO, Fn: accept4, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KPtr, kernel.KHex)},
 		"getsockname": {Fn: getsockname, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KPtr)},
 		"getpeername": {Fn: getpeername, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KPtr)},
 		"sendto":      {SockTimeout: unix.SO_SNDTIMEO, Fn: sendto, Args: kernel.Kinds(kernel.KFD, kernel.KStrBuf, kernel.KULong, kernel.KHex, kernel.KPtr, kernel.KInt)},
@@ -141,6 +141,9 @@ func socketpair(t *kernel.Task, a kernel.Args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := t.P.NewFDs(fds[0], fds[1]); err != nil {
+		return 0, err
+	}
 	b := make([]byte, 8)
 	kernel.PutLE32(b, uint32(fds[0]))
 	kernel.PutLE32(b[4:], uint32(fds[1]))
@@ -192,6 +195,11 @@ func accept4(t *kernel.Task, a kernel.Args) (uint64, error) {
 	// does not cost the guest the connection.
 	out, err := sockaddrOutArg(t, a.Addr(1), a.Addr(2))
 	if err != nil {
+		return 0, err
+	}
+	// A connection taken for a descriptor the guest may not have would be
+	// lost: no room, none taken.
+	if err := t.P.FDRoom(1); err != nil {
 		return 0, err
 	}
 	sa, salen := out.host()

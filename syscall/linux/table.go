@@ -9,7 +9,7 @@ import (
 func init() {
 	kernel.AddEntries(map[string]*kernel.Entry{
 		// files (sys_file.go)
-		"openat":            {Fn: openat, Args: kernel.Kinds(kernel.KDirFD, kernel.KPath, kernel.KOpenFlags, kernel.KHex)},
+		"openat":            {NewFD: true, Fn: openat, Args: kernel.Kinds(kernel.KDirFD, kernel.KPath, kernel.KOpenFlags, kernel.KHex)},
 		"close":             {Fn: closeFD, Args: kernel.Kinds(kernel.KFD)},
 		"close_range":       {Fn: closeRange, Args: kernel.Kinds(kernel.KUint, kernel.KUint, kernel.KHex)},
 		"read":              {SockTimeout: unix.SO_RCVTIMEO, Fn: read, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KULong)},
@@ -20,6 +20,8 @@ func init() {
 		"writev":            {SockTimeout: unix.SO_SNDTIMEO, Fn: writev, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt)},
 		"preadv":            {Fn: preadv, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KOffLo, kernel.KOffHi)},
 		"pwritev":           {Fn: pwritev, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KOffLo, kernel.KOffHi)},
+		"preadv2":           {Fn: preadv2, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KOffLo, kernel.KOffHi, kernel.KHex)},
+		"pwritev2":          {Fn: pwritev2, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KInt, kernel.KOffLo, kernel.KOffHi, kernel.KHex)},
 		"lseek":             {Fn: lseek, Args: kernel.Kinds(kernel.KFD, kernel.KLong, kernel.KInt)},
 		"fstat":             {Fn: fstat, Args: kernel.Kinds(kernel.KFD, kernel.KPtr)},
 		"newfstatat":        {Fn: newfstatat, Args: kernel.Kinds(kernel.KDirFD, kernel.KPath, kernel.KPtr, kernel.KHex)},
@@ -50,7 +52,7 @@ func init() {
 		"fadvise64":         {Fn: fadvise64, Args: kernel.Kinds(kernel.KFD, kernel.KOff64, kernel.KOff64, kernel.KInt)},
 		"readahead":         {Fn: readahead, Args: kernel.Kinds(kernel.KFD, kernel.KOff64, kernel.KULong)},
 		"flock":             {Fn: flock, Args: kernel.Kinds(kernel.KFD, kernel.KHex)},
-		"dup":               {Fn: dup, Args: kernel.Kinds(kernel.KFD)},
+		"dup":               {NewFD: true, Fn: dup, Args: kernel.Kinds(kernel.KFD)},
 		"dup3":              {Fn: dup3, Args: kernel.Kinds(kernel.KFD, kernel.KFD, kernel.KOpenFlags)},
 		"pipe2":             {Fn: pipe2, Args: kernel.Kinds(kernel.KPtr, kernel.KOpenFlags)},
 		"chdir":             {Fn: chdir, Args: kernel.Kinds(kernel.KPath)},
@@ -63,8 +65,8 @@ func init() {
 		"copy_file_range":   {Fn: copyFileRange, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KFD, kernel.KPtr, kernel.KULong, kernel.KHex)},
 		"splice":            {Fn: splice, Args: kernel.Kinds(kernel.KFD, kernel.KPtr, kernel.KFD, kernel.KPtr, kernel.KULong, kernel.KHex)},
 		"tee":               {Fn: tee, Args: kernel.Kinds(kernel.KFD, kernel.KFD, kernel.KULong, kernel.KHex)},
-		"memfd_create":      {Fn: memfdCreate, Args: kernel.Kinds(kernel.KPath, kernel.KHex)},
-		"inotify_init1":     {Fn: inotifyInit1, Args: kernel.Kinds(kernel.KOpenFlags)},
+		"memfd_create":      {NewFD: true, Fn: memfdCreate, Args: kernel.Kinds(kernel.KPath, kernel.KHex)},
+		"inotify_init1":     {NewFD: true, Fn: inotifyInit1, Args: kernel.Kinds(kernel.KOpenFlags)},
 		"inotify_add_watch": {Fn: inotifyAddWatch, Args: kernel.Kinds(kernel.KFD, kernel.KPath, kernel.KHex)},
 		"inotify_rm_watch":  {Fn: inotifyRmWatch, Args: kernel.Kinds(kernel.KFD, kernel.KInt)},
 		"fcntl":             {Fn: fcntl, Args: kernel.Kinds(kernel.KFD, kernel.KInt, kernel.KULong)},
