@@ -48,6 +48,8 @@ void *__wrap_mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t o
       return p;
     if (p != MAP_FAILED) // a kernel without MAP_FIXED_NOREPLACE took it as a hint
       munmap(p, len);
+    if (at < lo + step)
+      break; // the next slot would be below lo, or wrap around
   }
   return __real_mmap64(addr, len, prot, flags, fd, off);
 }
