@@ -200,6 +200,12 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 	}
 	memState, saves := p.Mem.Snapshot(parentMem >= 0)
 	st.Mem = memState
+	// The pages the child is given of private file mappings (their data
+	// and bss, relocations) are mapped from the data file, not read in:
+	// a child that executes soon, as most do, touches few of them, and a
+	// copy of each cost it a page fault and a copy before its first
+	// instruction.
+	st.Mem.MapSaved = true
 
 	memfd, err := unix.MemfdCreate("xemu-fork", unix.MFD_CLOEXEC)
 	if err != nil {
@@ -240,7 +246,6 @@ func (t *Task) Fork(c CloneArgs) (int, error) {
 		vforkMem = highFD(fd)
 		defer unix.Close(vforkMem)
 		st.VforkMem = vforkMem
-		st.Mem.MapSaved = true
 		keep = append(keep, vforkMem)
 	}
 	header, err := json.Marshal(&st)
