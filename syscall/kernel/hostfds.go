@@ -21,9 +21,12 @@ const ReservedFDFloor = 900
 // runtimeFDs are the descriptors the Go runtime opened for itself.
 var runtimeFDs []int
 
-// PrepareHost makes the Go runtime open its poller now, above hostFDBase, by
-// filling every free descriptor below it for the moment of the opening.
+// PrepareHost readies the host process, first thing: one Go processor while
+// the guest has one thread (procs.go), and the Go runtime's poller opened
+// now, above hostFDBase, by filling every free descriptor below it for the
+// moment of the opening.
 func PrepareHost() {
+	singleProc()
 	base, scan := hostFDBase, hostFDBase+64
 	var lim unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil {

@@ -180,6 +180,7 @@ func (t *Task) NewThread(c CloneArgs) (int, error) {
 		regs.TLS = c.TLS
 	}
 	p.multi.Store(true)
+	allProcs()
 	started := make(chan *Task)
 	proceed := make(chan struct{})
 	go func() {
