@@ -15,7 +15,7 @@ package cpu
 #cgo LDFLAGS: -Wl,--wrap=helper_atomic_xchgb_arm -Wl,--wrap=helper_atomic_xchgw_le_arm
 #cgo LDFLAGS: -Wl,--wrap=helper_atomic_xchgl_le_arm -Wl,--wrap=helper_atomic_xchgq_le_arm
 #cgo LDFLAGS: -Wl,--wrap=qht_init -Wl,--wrap=qht_reset_size
-#cgo LDFLAGS: -Wl,--wrap=pthread_create -Wl,--wrap=mmap -Wl,--wrap=mmap64
+#cgo LDFLAGS: -Wl,--wrap=pthread_create -Wl,--wrap=sigaction -Wl,--wrap=mmap -Wl,--wrap=mmap64
 // busfault.c: the memory helpers, for a host SIGBUS on guest memory.
 #cgo LDFLAGS: -Wl,--wrap=helper_ret_ldub_mmu_aarch64 -Wl,--wrap=helper_le_lduw_mmu_aarch64 -Wl,--wrap=helper_be_lduw_mmu_aarch64
 #cgo LDFLAGS: -Wl,--wrap=helper_le_ldul_mmu_aarch64 -Wl,--wrap=helper_be_ldul_mmu_aarch64 -Wl,--wrap=helper_le_ldq_mmu_aarch64

@@ -64,12 +64,15 @@ static void handler(int sig, siginfo_t *si, void *uc);
 // child with a handler for one of them would be killed, or miss it, if it
 // came during start-up. So such an xemu catches signals from the start:
 // in a constructor, which runs before the runtime, the pending ones are
-// taken, with their siginfo, and the handler is installed; the runtime then
-// installs its own, and xemu's goes back in at the runtime's first new
-// thread (pthread_create, wrapped at link time), before any thread but the
-// first runs. The ring keeps them until the guest's handlers are there
-// (catchHostSignals).
+// taken, with their siginfo, and the handler is installed. The runtime's
+// own installs (initsig, through the C library's sigaction in a cgo
+// program) are then kept as the handlers faults go to (previous) instead of
+// replacing xemu's, until the runtime's first new thread (pthread_create),
+// both wrapped at link time: the first thread unblocks SIGTERM and its kind
+// before that, and one sent in between used to end the process. The ring
+// keeps them until the guest's handlers are there (catchHostSignals).
 static int early_catch;
+static atomic_int early_over;
 
 static int catchable(int sig) {
   // Not SIGKILL and SIGSTOP, nor 32 and 33, which the C library uses
@@ -101,13 +104,29 @@ int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
   static atomic_flag once = ATOMIC_FLAG_INIT;
-  // The runtime's handlers, now installed, become the ones faults of
-  // xemu's own code go to.
-  if (early_catch && !atomic_flag_test_and_set(&once))
+  // The runtime's handlers are in previous, and xemu's installed (the
+  // loop finds them so): from now on sigaction is the C library's.
+  if (early_catch && !atomic_flag_test_and_set(&once)) {
+    atomic_store(&early_over, 1);
     for (int sig = 1; sig <= 64; sig++)
       if (catchable(sig))
         xemu_catch_signal(sig);
+  }
   return __real_pthread_create(t, attr, fn, arg);
+}
+
+int __real_sigaction(int sig, const struct sigaction *act, struct sigaction *oact);
+
+int __wrap_sigaction(int sig, const struct sigaction *act, struct sigaction *oact) {
+  if (early_catch && !atomic_load(&early_over) && sig > 0 && sig <= 64 && catchable(sig) && act &&
+      !((act->sa_flags & SA_SIGINFO) && act->sa_sigaction == handler)) {
+    // The runtime's handler, kept for faults; xemu's stays installed.
+    if (oact)
+      __real_sigaction(sig, 0, oact);
+    previous[sig] = *act;
+    return 0;
+  }
+  return __real_sigaction(sig, act, oact);
 }
 
 static void handler(int sig, siginfo_t *si, void *uc) {
