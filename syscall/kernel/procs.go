@@ -14,9 +14,10 @@ import (
 // nothing but cost: the runtime spinning up threads to look for work each
 // time a goroutine woke, and sysmon polling every 20 µs while a processor
 // sat in the cgo call. Measured on 2 CPUs, 60 fork+exec of /bin/true from a
-// guest bash, whose zygotes and children all start this way: 6% faster;
-// the start of an empty program unchanged. A GOMAXPROCS in the environment
-// is left as it is.
+// guest bash, whose zygotes and children all start this way: 5–6% faster
+// at the median of 8–10 alternating runs (1% at the minimum, where this
+// VM's noise is least); the start of an empty program unchanged. A
+// GOMAXPROCS in the environment is left as it is.
 var procs struct {
 	once sync.Once
 	all  int // what the runtime chose, restored by allProcs; 0: not lowered
