@@ -295,19 +295,38 @@ static uc_err enter_user_mode(xemu_engine *x) {
 xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
                        uint64_t trap_base, uintptr_t arena, uint64_t arena_size,
                        uint32_t code_buffer, uc_err *err) {
+  xemu_engine *x = xemu_open_unbound(arch, cpu_model, trap_base, code_buffer, err);
+  if (!x)
+    return NULL;
+  if ((*err = xemu_bind(x, id, pt_root, arena, arena_size))) {
+    xemu_close(x);
+    return NULL;
+  }
+  return x;
+}
+
+uc_err xemu_bind(xemu_engine *x, int id, uintptr_t pt_root, uintptr_t arena,
+                 uint64_t arena_size) {
+  x->id = id;
+  x->pt_root = (uint64_t *)pt_root;
+  x->arena = arena;
+  x->arena_size = arena_size;
+  return uc_mem_map_ptr(x->uc, 0, arena_size, UC_PROT_ALL, (void *)arena);
+}
+
+xemu_engine *xemu_open_unbound(int arch, int cpu_model, uint64_t trap_base,
+                               uint32_t code_buffer, uc_err *err) {
   xemu_engine *x = calloc(1, sizeof *x);
   if (!x) {
     *err = UC_ERR_NOMEM;
     return NULL;
   }
-  x->id = id;
   x->arch = arch;
+  x->cpu_model = cpu_model;
+  x->code_buffer = code_buffer;
   x->grow_every = 512;
   x->grow_left = 16;
-  x->pt_root = (uint64_t *)pt_root;
   x->trap_base = trap_base;
-  x->arena = arena;
-  x->arena_size = arena_size;
   uc_arch a = arch == 0 ? UC_ARCH_ARM64 : UC_ARCH_ARM;
   *err = uc_open(a, UC_MODE_ARM, &x->uc);
   if (*err)
@@ -323,8 +342,6 @@ xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
       (*err = uc_ctl_set_tcg_buffer_size(x->uc, code_buffer)))
     goto fail;
   if ((*err = uc_ctl_tlb_mode(x->uc, UC_TLB_VIRTUAL)))
-    goto fail;
-  if ((*err = uc_mem_map_ptr(x->uc, 0, arena_size, UC_PROT_ALL, (void *)arena)))
     goto fail;
   if ((*err = uc_hook_add(x->uc, &x->hooks[0], UC_HOOK_TLB_FILL, tlb_fill, x, 1,
                           0)))

@@ -166,9 +166,19 @@ func open(cfg Config) (*Engine, error) {
 		cfg.CodeBuffer = DefaultCodeBuffer
 	}
 	var uerr C.uc_err
-	e.c = C.xemu_open(C.int(a.id), C.int(model.uc), C.int(e.id),
-		C.uintptr_t(cfg.Space.PageTableRoot()), C.uint64_t(a.TrapBase),
-		C.uintptr_t(arena), C.uint64_t(size), C.uint32_t(cfg.CodeBuffer), &uerr)
+	// The engine a constructor opened while the runtime started (preopen.c).
+	e.c = C.xemu_take_preopened(C.int(a.id), C.int(model.uc), C.uint64_t(a.TrapBase), C.uint32_t(cfg.CodeBuffer))
+	if e.c != nil {
+		if uerr = C.xemu_bind(e.c, C.int(e.id), C.uintptr_t(cfg.Space.PageTableRoot()), C.uintptr_t(arena), C.uint64_t(size)); uerr != C.UC_ERR_OK {
+			C.xemu_close(e.c)
+			e.c = nil
+		}
+	}
+	if e.c == nil {
+		e.c = C.xemu_open(C.int(a.id), C.int(model.uc), C.int(e.id),
+			C.uintptr_t(cfg.Space.PageTableRoot()), C.uint64_t(a.TrapBase),
+			C.uintptr_t(arena), C.uint64_t(size), C.uint32_t(cfg.CodeBuffer), &uerr)
+	}
 	if e.c == nil {
 		registry[e.id].Store(nil)
 		return nil, check(uerr)

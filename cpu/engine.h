@@ -90,12 +90,33 @@ typedef struct xemu_engine {
   int grow_left;
   uint64_t syscalls;
   uc_hook hooks[5];
+  int cpu_model;
+  uint32_t code_buffer;
 } xemu_engine;
 
 xemu_engine *xemu_open(int arch, int cpu_model, int id, uintptr_t pt_root,
                        uint64_t trap_base, uintptr_t arena, uint64_t arena_size,
                        uint32_t code_buffer, uc_err *err);
+// The two halves of xemu_open: an engine of its own, which may be opened on
+// another thread (preopen.c), then bound to an address space (engine id, page
+// table, arena).
+xemu_engine *xemu_open_unbound(int arch, int cpu_model, uint64_t trap_base,
+                               uint32_t code_buffer, uc_err *err);
+uc_err xemu_bind(xemu_engine *x, int id, uintptr_t pt_root, uintptr_t arena,
+                 uint64_t arena_size);
+// The engine preopen.c opened for this architecture, model, trap base and
+// code buffer while the Go runtime started, waited for; NULL when there is
+// none (a different guess is closed).
+xemu_engine *xemu_take_preopened(int arch, int cpu_model, uint64_t trap_base,
+                                 uint32_t code_buffer);
 void xemu_close(xemu_engine *x);
+// preopen.c's guess of the program's architecture from xemu's arguments (0
+// AArch64, 1 ARM, -1 none), its start of an engine's opening, the defaults
+// it opens with, and how many of its engines were taken.
+int xemu_preopen_guess(int argc, char **argv);
+void xemu_preopen_start(int arch);
+void xemu_preopen_params(int arch, int *model, uint64_t *trap_base, uint32_t *code_buffer);
+extern uint64_t xemu_preopen_taken;
 uc_err xemu_run(xemu_engine *x, uint64_t pc);
 uc_err xemu_reg_read(xemu_engine *x, int reg, uint64_t *v);
 uc_err xemu_reg_write(xemu_engine *x, int reg, uint64_t v);

@@ -88,6 +88,13 @@ loop:
 // when t ends.
 func newSpaceEngine(t testing.TB, a *Arch, h Handler) (*Engine, *mem.AddressSpace) {
 	t.Helper()
+	return newSpaceEngineConfig(t, a, h, 0)
+}
+
+// newSpaceEngineConfig is newSpaceEngine with a code buffer of codeBuffer
+// bytes (0: the default).
+func newSpaceEngineConfig(t testing.TB, a *Arch, h Handler, codeBuffer uint32) (*Engine, *mem.AddressSpace) {
+	t.Helper()
 	runtime.LockOSThread()
 	t.Cleanup(runtime.UnlockOSThread)
 	limit := mem.GuestAddr(1 << 47)
@@ -99,7 +106,7 @@ func newSpaceEngine(t testing.TB, a *Arch, h Handler) (*Engine, *mem.AddressSpac
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	e, err := Open(Config{Arch: a, Space: s, Handler: h})
+	e, err := Open(Config{Arch: a, Space: s, Handler: h, CodeBuffer: codeBuffer})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@
 
 enum { xemu_fd_table_top = 1023 };
 
-__attribute__((constructor)) static void xemu_grow_fd_table(void) {
+__attribute__((constructor(110))) static void xemu_grow_fd_table(void) {
   // Any open descriptor can be duplicated there; none open, no growth (the
   // runtime grows the table later, only more slowly).
   for (int fd = 0; fd < 3; fd++) {

@@ -27,7 +27,7 @@ enum {
   huge_page = 2 << 20,
 };
 
-__attribute__((constructor)) static void xemu_huge_heap(void) {
+__attribute__((constructor(120))) static void xemu_huge_heap(void) {
   mallopt(M_ARENA_MAX, 1);
   mallopt(M_MMAP_THRESHOLD, heap_mmap_threshold);
   mallopt(M_TOP_PAD, heap_start_size);

@@ -80,7 +80,7 @@ static int catchable(int sig) {
   return sig != SIGKILL && sig != SIGSTOP && sig != 32 && sig != 33;
 }
 
-__attribute__((constructor)) static void xemu_take_pending_signals(void) {
+__attribute__((constructor(130))) static void xemu_take_pending_signals(void) {
   uint64_t mask = 0;
   if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, 0, &mask, 8) != 0)
     return;
