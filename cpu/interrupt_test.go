@@ -345,11 +345,17 @@ after:
 			e.Interrupt()
 		}()
 		stop := e.Run(codeBase | thumb)
-		if stop.Kind != StopInterrupted || stop.PC != sym(t, syms, "after") {
-			t.Fatalf("stop = %+v, want StopInterrupted after the system call at %#x", stop, sym(t, syms, "after"))
+		if stop.Kind != StopInterrupted {
+			t.Fatalf("stop = %+v, want StopInterrupted", stop)
 		}
-		if h.calls < 1 || getReg(e, 2) != spins {
-			t.Fatalf("%d system calls, %d spins before the stop; want at least 1 and %d", h.calls, getReg(e, 2), spins)
+		// Never inside the spin: right after the system call, or before
+		// the first block when the interrupt came as the run began (about
+		// once in 500 runs: the engine looks for it as it enters, tcgwrap.c
+		// __wrap_cpu_exec).
+		start := stop.PC&^1 == codeBase && h.calls == 0 && getReg(e, 2) == 0
+		if !start && (stop.PC != sym(t, syms, "after") || h.calls < 1 || getReg(e, 2) != spins) {
+			t.Fatalf("stop at %#x after %d system calls and %d spins; want it at %#x after at least 1 system call and %d spins, or at the start",
+				stop.PC, h.calls, getReg(e, 2), sym(t, syms, "after"), spins)
 		}
 	})
 }
