@@ -4,6 +4,8 @@ import (
 	"os"
 	"runtime"
 	"sync"
+
+	"xemu/cpu"
 )
 
 // A guest with one thread runs its Go side on one processor (GOMAXPROCS 1),
@@ -17,14 +19,22 @@ import (
 // guest bash, whose zygotes and children all start this way: 5–6% faster
 // at the median of 8–10 alternating runs (1% at the minimum, where this
 // VM's noise is least); the start of an empty program unchanged. A
-// GOMAXPROCS in the environment is left as it is.
+// GOMAXPROCS in the environment is left as it is. Usually the runtime
+// starts with one processor already (cpu/oneproc.c), which spares the
+// stop of the world a later runtime.GOMAXPROCS(1) costs.
 var procs struct {
 	once sync.Once
 	all  int // what the runtime chose, restored by allProcs; 0: not lowered
+	// fromStart: the runtime started with one, at xemu's request.
+	fromStart bool
 }
 
 // singleProc lowers GOMAXPROCS to 1 at start-up.
 func singleProc() {
+	if cpu.OneProcFromStart() {
+		procs.fromStart = true
+		return
+	}
 	if _, set := os.LookupEnv("GOMAXPROCS"); set {
 		return
 	}
@@ -37,7 +47,9 @@ func singleProc() {
 // threads whose system calls may run in Go at the same time.
 func allProcs() {
 	procs.once.Do(func() {
-		if procs.all > 1 {
+		if procs.fromStart {
+			runtime.SetDefaultGOMAXPROCS()
+		} else if procs.all > 1 {
 			runtime.GOMAXPROCS(procs.all)
 		}
 	})

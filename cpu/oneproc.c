@@ -1,0 +1,61 @@
+// GOMAXPROCS 1 from the runtime's start.
+//
+// xemu runs a single-threaded guest's Go side on one processor
+// (syscall/kernel/procs.go). Lowering it with runtime.GOMAXPROCS once the
+// runtime runs stops and restarts the world: 0.6 ms of every xemu's start
+// on this kind of machine. The runtime reads GOMAXPROCS from the environment
+// as it starts, from the process's initial environment block (not through
+// the C library), so a constructor puts it there: it borrows the block's
+// last entry, whose pointer it replaces with "GOMAXPROCS=1", and cpu's Go
+// init gives the entry back (oneproc.go) before any other Go code reads the
+// environment. The last entry, so that the environment's order survives
+// (Go's Setenv appends). Nothing is borrowed when GOMAXPROCS is set already
+// or the last entry is one the runtime or xemu itself reads (GO*, XEMU_*)
+// or has no name.
+#include <string.h>
+
+char *xemu_borrowed_env;  // the entry given back
+int xemu_borrowed_at = -1; // its index in the environment block
+
+static char one_proc[] = "GOMAXPROCS=1";
+
+// The index of the entry of envp to borrow, or -1.
+int xemu_env_to_borrow(char **envp) {
+  if (!envp || !envp[0])
+    return -1;
+  int n = 0;
+  for (; envp[n]; n++)
+    if (!strncmp(envp[n], "GOMAXPROCS=", 11))
+      return -1;
+  char *last = envp[n - 1];
+  char *eq = strchr(last, '=');
+  if (!eq || eq == last || !strncmp(last, "GO", 2) || !strncmp(last, "XEMU_", 5))
+    return -1;
+  // A key the block has twice: Go keeps the first, and giving the last back
+  // with Setenv would overwrite it.
+  size_t key = eq - last + 1;
+  for (int i = 0; i < n - 1; i++)
+    if (!strncmp(envp[i], last, key))
+      return -1;
+  return n - 1;
+}
+
+__attribute__((constructor(140))) static void xemu_one_proc(int argc, char **argv, char **envp) {
+  // Test binaries (go test) keep the runtime's choice: their tests run
+  // engines on several threads at once.
+  for (int i = 1; i < argc; i++)
+    if (!strncmp(argv[i], "-test.", 6))
+      return;
+  int at = xemu_env_to_borrow(envp);
+  if (at < 0)
+    return;
+  xemu_borrowed_env = envp[at];
+  xemu_borrowed_at = at;
+  envp[at] = one_proc;
+}
+
+// The C library's view of the block (environ is the same array).
+void xemu_give_back_env(char **environ_block) {
+  if (xemu_borrowed_at >= 0 && environ_block[xemu_borrowed_at] == one_proc)
+    environ_block[xemu_borrowed_at] = xemu_borrowed_env;
+}

@@ -1,0 +1,50 @@
+package cpu
+
+// extern char *xemu_borrowed_env;
+// extern int xemu_borrowed_at;
+// extern char **environ;
+// #include <stdlib.h>
+// void xemu_give_back_env(char **environ_block);
+// int xemu_env_to_borrow(char **envp);
+import "C"
+
+import (
+	"os"
+	"strings"
+	"unsafe"
+)
+
+// oneProcFromStart: the runtime started with GOMAXPROCS 1 because
+// oneproc.c put it in the environment, not because the user did.
+var oneProcFromStart bool
+
+// The borrowed entry goes back first thing: package cpu's init runs before
+// the packages that import it, and those read the environment.
+func init() {
+	if C.xemu_borrowed_at < 0 {
+		return
+	}
+	entry := C.GoString(C.xemu_borrowed_env)
+	key, value, _ := strings.Cut(entry, "=")
+	// GOMAXPROCS sits in the last place: unset, then set again, the
+	// borrowed entry is appended after every other, where it was.
+	os.Unsetenv("GOMAXPROCS")
+	os.Setenv(key, value)
+	C.xemu_give_back_env(C.environ)
+	oneProcFromStart = true
+}
+
+// OneProcFromStart reports whether the Go runtime started with one processor
+// at xemu's request (oneproc.c); runtime.SetDefaultGOMAXPROCS gives back
+// what it would have chosen.
+func OneProcFromStart() bool { return oneProcFromStart }
+
+// envToBorrow is the index of the entry of env oneproc.c would borrow, or -1.
+func envToBorrow(env []string) int {
+	envp := make([]*C.char, len(env)+1)
+	for i, e := range env {
+		envp[i] = C.CString(e)
+		defer C.free(unsafe.Pointer(envp[i]))
+	}
+	return int(C.xemu_env_to_borrow(&envp[0]))
+}

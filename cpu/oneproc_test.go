@@ -1,0 +1,28 @@
+package cpu
+
+import "testing"
+
+func TestEnvToBorrow(t *testing.T) {
+	for _, c := range []struct {
+		env  []string
+		want int
+	}{
+		{[]string{"PATH=/bin", "TZ=UTC"}, 1},
+		{[]string{"A=1"}, 0},
+		{[]string{"A="}, 0},
+		{nil, -1},
+		{[]string{"GOMAXPROCS=2", "TZ=UTC"}, -1},    // the user's
+		{[]string{"TZ=UTC", "GOMAXPROCS=4"}, -1},    // the user's
+		{[]string{"TZ=UTC", "GODEBUG=x=1"}, -1},     // the runtime reads it
+		{[]string{"TZ=UTC", "XEMU_SYSROOT=/r"}, -1}, // xemu reads it
+		{[]string{"TZ=UTC", "NOEQUALS"}, -1},        // no name to set again
+		{[]string{"TZ=UTC", "=x"}, -1},              // no name
+		{[]string{"TZ=UTC", "A=1", "TZ=GMT"}, -1},   // twice: Go keeps the first
+		{[]string{"TZA=1", "TZ=UTC"}, 1},            // another name
+		{[]string{"PATH=/bin", "LANG=C", "TZ=UTC"}, 2},
+	} {
+		if got := envToBorrow(c.env); got != c.want {
+			t.Errorf("envToBorrow(%q) = %d, want %d", c.env, got, c.want)
+		}
+	}
+}
