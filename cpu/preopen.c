@@ -87,8 +87,7 @@ static int elf_arch(const char *path) {
 }
 
 int xemu_preopen_guess(int argc, char **argv) {
-  if (argc < 2 || getenv("XEMU_CPU") || !strcmp(argv[1], "binfmt") ||
-      !strcmp(argv[1], "explain"))
+  if (argc < 2 || !strcmp(argv[1], "binfmt") || !strcmp(argv[1], "explain"))
     return -1;
   int candidates = 0;
   for (int i = 1; i < argc && candidates < max_candidates; i++) {

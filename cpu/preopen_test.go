@@ -79,10 +79,6 @@ func TestPreopenGuess(t *testing.T) {
 			t.Errorf("guess(%q) = %v, want %v", c.args, got, c.want)
 		}
 	}
-	t.Setenv("XEMU_CPU", "cortex-a72")
-	if got := preopenGuess([]string{"xemu", a64}); got != nil {
-		t.Errorf("with XEMU_CPU set: guess = %v, want none", got)
-	}
 }
 
 // An engine opened on another thread runs on this one once Open takes it;
