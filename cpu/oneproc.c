@@ -5,13 +5,15 @@
 // runtime runs stops and restarts the world: 0.6 ms of every xemu's start
 // on this kind of machine. The runtime reads GOMAXPROCS from the environment
 // as it starts, from the process's initial environment block (not through
-// the C library), so a constructor puts it there: it borrows the block's
-// last entry, whose pointer it replaces with "GOMAXPROCS=1", and cpu's Go
-// init gives the entry back (oneproc.go) before any other Go code reads the
-// environment. The last entry, so that the environment's order survives
-// (Go's Setenv appends). Nothing is borrowed when GOMAXPROCS is set already
-// or the last entry is one the runtime or xemu itself reads (GO*, XEMU_*)
-// or has no name.
+// the C library), so a constructor puts it there: it borrows an entry of the
+// block, whose pointer it replaces with "GOMAXPROCS=1", and cpu's Go init
+// gives the entry back (oneproc.go) before any other Go code reads the
+// environment. Go's Setenv appends, so the init sets the borrowed entry and
+// every one after it again, in order: the environment's order survives.
+// The borrowed entry is the last one the runtime and xemu do not read
+// themselves (GO*, XEMU_*), and it and those after it must each have a
+// name, seen once in the block. Nothing is borrowed when GOMAXPROCS is set
+// already.
 #include <string.h>
 
 char *xemu_borrowed_env;  // the entry given back
@@ -19,25 +21,34 @@ int xemu_borrowed_at = -1; // its index in the environment block
 
 static char one_proc[] = "GOMAXPROCS=1";
 
+// settable: entry at of envp has a name, which no other entry has (Go keeps
+// the first of two, and setting the entry again would overwrite it).
+static int settable(char **envp, int n, int at) {
+  char *eq = strchr(envp[at], '=');
+  if (!eq || eq == envp[at])
+    return 0;
+  size_t key = eq - envp[at] + 1;
+  for (int i = 0; i < n; i++)
+    if (i != at && !strncmp(envp[i], envp[at], key))
+      return 0;
+  return 1;
+}
+
 // The index of the entry of envp to borrow, or -1.
 int xemu_env_to_borrow(char **envp) {
-  if (!envp || !envp[0])
+  if (!envp)
     return -1;
   int n = 0;
   for (; envp[n]; n++)
     if (!strncmp(envp[n], "GOMAXPROCS=", 11))
       return -1;
-  char *last = envp[n - 1];
-  char *eq = strchr(last, '=');
-  if (!eq || eq == last || !strncmp(last, "GO", 2) || !strncmp(last, "XEMU_", 5))
-    return -1;
-  // A key the block has twice: Go keeps the first, and giving the last back
-  // with Setenv would overwrite it.
-  size_t key = eq - last + 1;
-  for (int i = 0; i < n - 1; i++)
-    if (!strncmp(envp[i], last, key))
+  for (int at = n - 1; at >= 0; at--) {
+    if (!settable(envp, n, at))
       return -1;
-  return n - 1;
+    if (strncmp(envp[at], "GO", 2) && strncmp(envp[at], "XEMU_", 5))
+      return at;
+  }
+  return -1;
 }
 
 __attribute__((constructor(140))) static void xemu_one_proc(int argc, char **argv, char **envp) {

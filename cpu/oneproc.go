@@ -10,6 +10,7 @@ import "C"
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"unsafe"
 )
@@ -24,12 +25,17 @@ func init() {
 	if C.xemu_borrowed_at < 0 {
 		return
 	}
-	entry := C.GoString(C.xemu_borrowed_env)
-	key, value, _ := strings.Cut(entry, "=")
-	// GOMAXPROCS sits in the last place: unset, then set again, the
-	// borrowed entry is appended after every other, where it was.
+	// Unset and set again, the borrowed entry and those after it are
+	// appended in order after the others, where they were.
+	env := os.Environ()
+	at := slices.Index(env, "GOMAXPROCS=1")
+	again := append([]string{C.GoString(C.xemu_borrowed_env)}, env[at+1:]...)
 	os.Unsetenv("GOMAXPROCS")
-	os.Setenv(key, value)
+	for _, entry := range again {
+		key, value, _ := strings.Cut(entry, "=")
+		os.Unsetenv(key)
+		os.Setenv(key, value)
+	}
 	C.xemu_give_back_env(C.environ)
 	oneProcFromStart = true
 }

@@ -127,3 +127,31 @@ func TestGuestSignalDeath(t *testing.T) {
 		t.Errorf("stderr %q", x.Stderr)
 	}
 }
+
+// TestEnvironmentOrder: the guest gets xemu's environment as it is, in
+// order, whatever its last entries are (xemu borrows one entry while its Go
+// runtime starts and sets it and those after it again: cpu/oneproc.c).
+func TestEnvironmentOrder(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "env.c")
+	os.WriteFile(src, []byte(`#include <stdio.h>
+extern char **environ;
+int main(void) {
+	for (char **e = environ; *e; e++)
+		puts(*e);
+	return 0;
+}
+`), 0o644)
+	prog := compile(t, aarch64, src, "static")
+	for _, env := range [][]string{
+		{"PATH=/usr/bin:/bin", "HOME=/tmp", "LANG=C", "TZ=UTC"},
+		{"PATH=/usr/bin:/bin", "B=2", "A=1", "GOFLAGS=-x", "XEMU_NOTHING=1", "C=3", "GOFLAGS2=y"},
+		{"XEMU_NOTHING=1", "GOFLAGS=-x"},
+		{"A=1", "NOEQUALS", "B=2"},
+		{"GOMAXPROCS=2", "A=1"},
+	} {
+		r := runCmd(t, t.TempDir(), "", env, xemu(t), prog)
+		if want := strings.Join(env, "\n") + "\n"; r.Exit != 0 || r.Stdout != want {
+			t.Errorf("environment %q: exit %d, guest's environment:\n%s", env, r.Exit, r.Stdout)
+		}
+	}
+}
