@@ -64,9 +64,3 @@ __attribute__((constructor(140))) static void xemu_one_proc(int argc, char **arg
   xemu_borrowed_at = at;
   envp[at] = one_proc;
 }
-
-// The C library's view of the block (environ is the same array).
-void xemu_give_back_env(char **environ_block) {
-  if (xemu_borrowed_at >= 0 && environ_block[xemu_borrowed_at] == one_proc)
-    environ_block[xemu_borrowed_at] = xemu_borrowed_env;
-}

@@ -2,9 +2,7 @@ package cpu
 
 // extern char *xemu_borrowed_env;
 // extern int xemu_borrowed_at;
-// extern char **environ;
 // #include <stdlib.h>
-// void xemu_give_back_env(char **environ_block);
 // int xemu_env_to_borrow(char **envp);
 import "C"
 
@@ -26,17 +24,19 @@ func init() {
 		return
 	}
 	// Unset and set again, the borrowed entry and those after it are
-	// appended in order after the others, where they were.
+	// appended in order after the others, where they were. (With cgo,
+	// Setenv and Unsetenv change the C library's environment too.)
 	env := os.Environ()
-	at := slices.Index(env, "GOMAXPROCS=1")
-	again := append([]string{C.GoString(C.xemu_borrowed_env)}, env[at+1:]...)
+	again := []string{C.GoString(C.xemu_borrowed_env)}
+	if at := slices.Index(env, "GOMAXPROCS=1"); at >= 0 {
+		again = append(again, env[at+1:]...)
+	}
 	os.Unsetenv("GOMAXPROCS")
 	for _, entry := range again {
 		key, value, _ := strings.Cut(entry, "=")
 		os.Unsetenv(key)
 		os.Setenv(key, value)
 	}
-	C.xemu_give_back_env(C.environ)
 	oneProcFromStart = true
 }
 

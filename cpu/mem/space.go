@@ -117,7 +117,7 @@ type AddressSpace struct {
 	phys        physAllocator
 	observer    Observer
 
-	maxMaps          int       // the most mappings the guest may have
+	maxMaps          int       // the most mappings the guest may have (-1: not read yet, 0: no limit)
 	mmapTop          GuestAddr // top-down allocation starts below this
 	brkStart, brkEnd GuestAddr
 
@@ -155,7 +155,7 @@ func New(l Layout) (*AddressSpace, error) {
 	}
 	arena := uintptr(unsafe.Pointer(&arenaMem[0]))
 	s := &AddressSpace{Layout: l, arena: arena, arenaMem: arenaMem, arenaLen: l.ArenaSize, pt: pt, mmapTop: l.Limit,
-		maxMaps: maxMapCount()}
+		maxMaps: -1}
 	s.phys.init(l.ArenaSize)
 	return s, nil
 }
@@ -176,11 +176,22 @@ var maxMapCount = sync.OnceValue(func() int {
 			n = v
 		}
 	}
-	return max(n-hostMapReserve, 1024)
+	return max(n-hostMapReserve, minMaxMaps)
 })
 
-// mapsFull: extra more mappings would pass the limit (Linux: ENOMEM).
+// minMaxMaps is the fewest mappings maxMapCount allows a guest.
+const minMaxMaps = 1024
+
+// mapsFull: extra more mappings would pass the limit (Linux: ENOMEM). The
+// limit is read when a guest comes near the least it can be (a file read
+// less at every start).
 func (s *AddressSpace) mapsFull(extra int) bool {
+	if s.maxMaps < 0 {
+		if s.maps.n+extra <= minMaxMaps {
+			return false
+		}
+		s.maxMaps = maxMapCount()
+	}
 	return s.maxMaps > 0 && s.maps.n+extra > s.maxMaps
 }
 
