@@ -103,11 +103,9 @@ __attribute__((constructor(130))) static void xemu_take_pending_signals(void) {
 int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
-  static atomic_flag once = ATOMIC_FLAG_INIT;
   // The runtime's handlers are in previous, and xemu's installed (the
   // loop finds them so): from now on sigaction is the C library's.
-  if (early_catch && !atomic_flag_test_and_set(&once)) {
-    atomic_store(&early_over, 1);
+  if (early_catch && !atomic_exchange(&early_over, 1)) {
     for (int sig = 1; sig <= 64; sig++)
       if (catchable(sig))
         xemu_catch_signal(sig);

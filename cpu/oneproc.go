@@ -2,7 +2,6 @@ package cpu
 
 // extern char *xemu_borrowed_env;
 // extern int xemu_borrowed_at;
-// #include <stdlib.h>
 // int xemu_env_to_borrow(char **envp);
 import "C"
 
@@ -10,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"unsafe"
 )
 
 // oneProcFromStart: the runtime started with GOMAXPROCS 1 because
@@ -47,10 +45,7 @@ func OneProcFromStart() bool { return oneProcFromStart }
 
 // envToBorrow is the index of the entry of env oneproc.c would borrow, or -1.
 func envToBorrow(env []string) int {
-	envp := make([]*C.char, len(env)+1)
-	for i, e := range env {
-		envp[i] = C.CString(e)
-		defer C.free(unsafe.Pointer(envp[i]))
-	}
+	envp, free := cStringArray(env)
+	defer free()
 	return int(C.xemu_env_to_borrow(&envp[0]))
 }

@@ -12,11 +12,8 @@ import "unsafe"
 // preopenGuess is the architecture preopen.c guesses from xemu's arguments
 // args (args[0] is the program name), or nil.
 func preopenGuess(args []string) *Arch {
-	argv := make([]*C.char, len(args)+1)
-	for i, a := range args {
-		argv[i] = C.CString(a)
-		defer C.free(unsafe.Pointer(argv[i]))
-	}
+	argv, free := cStringArray(args)
+	defer free()
 	switch C.xemu_preopen_guess(C.int(len(args)), &argv[0]) {
 	case 0:
 		return AArch64
@@ -40,4 +37,18 @@ func preopenParams(a *Arch) (model int, trapBase uint64, codeBuffer uint32) {
 	var cb C.uint32_t
 	C.xemu_preopen_params(C.int(a.id), &m, &tb, &cb)
 	return int(m), uint64(tb), uint32(cb)
+}
+
+// cStringArray is s as a C array of strings ending in NULL, as argv and
+// environ are, and what frees it.
+func cStringArray(s []string) ([]*C.char, func()) {
+	a := make([]*C.char, len(s)+1)
+	for i, str := range s {
+		a[i] = C.CString(str)
+	}
+	return a, func() {
+		for _, p := range a[:len(s)] {
+			C.free(unsafe.Pointer(p))
+		}
+	}
 }

@@ -23,34 +23,29 @@ import (
 // starts with one processor already (cpu/oneproc.c), which spares the
 // stop of the world a later runtime.GOMAXPROCS(1) costs.
 var procs struct {
-	once sync.Once
-	all  int // what the runtime chose, restored by allProcs; 0: not lowered
-	// fromStart: the runtime started with one, at xemu's request.
-	fromStart bool
+	once    sync.Once
+	lowered bool // by xemu: allProcs gives back the runtime's default
 }
 
 // singleProc lowers GOMAXPROCS to 1 at start-up.
 func singleProc() {
 	if cpu.OneProcFromStart() {
-		procs.fromStart = true
+		procs.lowered = true
 		return
 	}
 	if _, set := os.LookupEnv("GOMAXPROCS"); set {
 		return
 	}
-	if n := runtime.GOMAXPROCS(1); n > 1 {
-		procs.all = n
-	}
+	runtime.GOMAXPROCS(1)
+	procs.lowered = true
 }
 
 // allProcs gives the runtime back every processor, once the guest has
 // threads whose system calls may run in Go at the same time.
 func allProcs() {
 	procs.once.Do(func() {
-		if procs.fromStart {
+		if procs.lowered {
 			runtime.SetDefaultGOMAXPROCS()
-		} else if procs.all > 1 {
-			runtime.GOMAXPROCS(procs.all)
 		}
 	})
 }
